@@ -1,0 +1,339 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	"karton/model"
+)
+
+// InsertCustomer validates and stores a new customer, assigning its id.
+// The email address and source ids must not belong to another customer.
+func (t *Tx) InsertCustomer(c *model.Customer) error {
+	if err := t.require(model.PermEditCustomers, "create customers"); err != nil {
+		return err
+	}
+	if err := c.Normalize(t.s.settings.Region); err != nil {
+		return err
+	}
+	if err := c.Validate(t.now); err != nil {
+		return err
+	}
+	id, err := t.nextID(bCustomers)
+	if err != nil {
+		return err
+	}
+	c.ID = model.CustomerID(id)
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = t.now
+	}
+	c.UpdatedAt = t.now
+	// Aggregates are maintained by the store from purchases and interactions.
+	c.PurchaseCount, c.Revenue = 0, 0
+	c.FirstPurchaseAt, c.LastPurchaseAt, c.LastActivityAt = time.Time{}, time.Time{}, time.Time{}
+	c.EmailFromPurchase, c.Erased, c.ErasedAt, c.Suppressed = false, false, time.Time{}, false
+	if err := t.putUniqueIndexes(nil, c); err != nil {
+		return err
+	}
+	if err := t.checkSuppression(c); err != nil {
+		return err
+	}
+	if t.customers == nil {
+		t.customers = make(map[model.CustomerID]*cachedCustomer)
+	}
+	t.customers[c.ID] = &cachedCustomer{cur: c, dirty: true}
+	t.count("customers", 1)
+	t.change(ChangeCustomer, id)
+	return nil
+}
+
+// UpdateCustomer applies edit to a copy of the customer, validates the
+// result and stores it. Fields the store maintains (aggregates, erasure and
+// suppression state, id, creation time) cannot be changed this way.
+func (t *Tx) UpdateCustomer(id model.CustomerID, edit func(c *model.Customer) error) error {
+	if err := t.require(model.PermEditCustomers, "edit customers"); err != nil {
+		return err
+	}
+	cc, err := t.cachedCustomer(id)
+	if err != nil {
+		return err
+	}
+	if cc.cur.Erased {
+		return fmt.Errorf("customer %d was erased and cannot be edited", id)
+	}
+	before := *cc.cur
+	next := cloneCustomer(cc.cur)
+	if err := edit(next); err != nil {
+		return err
+	}
+	next.ID, next.CreatedAt = before.ID, before.CreatedAt
+	next.Erased, next.ErasedAt, next.Suppressed = before.Erased, before.ErasedAt, before.Suppressed
+	next.LastActivityAt, next.PurchaseCount, next.Revenue = before.LastActivityAt, before.PurchaseCount, before.Revenue
+	next.FirstPurchaseAt, next.LastPurchaseAt, next.EmailFromPurchase = before.FirstPurchaseAt, before.LastPurchaseAt, before.EmailFromPurchase
+	if err := next.Normalize(t.s.settings.Region); err != nil {
+		return err
+	}
+	if err := next.Validate(t.now); err != nil {
+		return err
+	}
+	next.UpdatedAt = t.now
+	if err := t.putUniqueIndexes(&before, next); err != nil {
+		return err
+	}
+	if err := t.checkSuppression(next); err != nil {
+		return err
+	}
+	cc.cur, cc.dirty = next, true
+	t.change(ChangeCustomer, uint64(id))
+	return nil
+}
+
+// cachedCustomer loads a customer into the transaction's cache.
+func (t *Tx) cachedCustomer(id model.CustomerID) (*cachedCustomer, error) {
+	if cc, ok := t.customers[id]; ok {
+		return cc, nil
+	}
+	v := t.tx.Bucket(bCustomers).Get(u64(uint64(id)))
+	if v == nil {
+		return nil, notFound("customer", id.String())
+	}
+	old := new(model.Customer)
+	if err := decodeCustomer(v, old); err != nil {
+		return nil, fmt.Errorf("customer %d: %w", id, err)
+	}
+	if t.customers == nil {
+		t.customers = make(map[model.CustomerID]*cachedCustomer)
+	}
+	cc := &cachedCustomer{old: old, cur: cloneCustomer(old)}
+	t.customers[id] = cc
+	return cc, nil
+}
+
+// touchCustomer returns the customer for an aggregate update and marks it
+// to be rewritten at the end of the transaction.
+func (t *Tx) touchCustomer(id model.CustomerID) (*model.Customer, error) {
+	cc, err := t.cachedCustomer(id)
+	if err != nil {
+		return nil, err
+	}
+	cc.dirty = true
+	return cc.cur, nil
+}
+
+func cloneCustomer(c *model.Customer) *model.Customer {
+	n := *c
+	n.Attributes = cloneMap(c.Attributes)
+	n.Preferences = cloneMap(c.Preferences)
+	n.Tags = append([]string(nil), c.Tags...)
+	n.Sources = append([]model.SourceRef(nil), c.Sources...)
+	return &n
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	n := make(map[string]string, len(m))
+	for k, v := range m {
+		n[k] = v
+	}
+	return n
+}
+
+// putUniqueIndexes moves the email and source-id indexes from old to new,
+// refusing values another customer holds. These are written at once (not
+// at flush) so that a second insert in the same transaction sees them.
+func (t *Tx) putUniqueIndexes(old, c *model.Customer) error {
+	emails := t.bucket(bCustEmail)
+	oldEmail, newEmail := "", model.NormalizeEmail(c.Email)
+	if old != nil {
+		oldEmail = model.NormalizeEmail(old.Email)
+	}
+	if c.Erased {
+		newEmail = ""
+	}
+	if newEmail != oldEmail {
+		if newEmail != "" {
+			if v := emails.Get([]byte(newEmail)); v != nil && model.CustomerID(readU64(v)) != c.ID {
+				return &ConflictError{What: fmt.Sprintf("email %s already belongs to customer %d", c.Email, readU64(v))}
+			}
+		}
+		if oldEmail != "" {
+			if err := emails.Delete([]byte(oldEmail)); err != nil {
+				return err
+			}
+		}
+		if newEmail != "" {
+			if err := emails.Put([]byte(newEmail), u64(uint64(c.ID))); err != nil {
+				return err
+			}
+		}
+	}
+	sources := t.bucket(bCustSource)
+	var oldRefs []model.SourceRef
+	if old != nil {
+		oldRefs = old.Sources
+	}
+	for _, r := range oldRefs {
+		if !hasRef(c.Sources, r) {
+			if err := sources.Delete(sourceKey(r.Source, r.ExternalID)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range c.Sources {
+		k := sourceKey(r.Source, r.ExternalID)
+		if v := sources.Get(k); v != nil {
+			if model.CustomerID(readU64(v)) != c.ID {
+				return &ConflictError{What: fmt.Sprintf("%s id %s already belongs to customer %d", r.Source, r.ExternalID, readU64(v))}
+			}
+			continue
+		}
+		if err := sources.Put(k, u64(uint64(c.ID))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hasRef(refs []model.SourceRef, r model.SourceRef) bool {
+	for _, x := range refs {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// sortedIndexKeys lists the non-unique index entries of a customer.
+func sortedIndexKeys(c *model.Customer) map[string][][]byte {
+	keys := map[string][][]byte{
+		string(bCustActivity): {activityIndexKey(c)},
+		string(bCustValue):    {valueIndexKey(c)},
+	}
+	if c.Erased {
+		// Erased people keep a place in the name order (so every index
+		// holds every customer) under a key that says nothing about them.
+		keys[string(bCustName)] = [][]byte{textKey(erasedSortKey, c.ID)}
+		return keys
+	}
+	if c.FirstName != "" || c.LastName != "" {
+		keys[string(bCustName)] = [][]byte{nameKey(c)}
+		keys[string(bCustFirstName)] = [][]byte{firstNameKey(c)}
+	} else if c.Company != "" {
+		keys[string(bCustName)] = [][]byte{textKey(model.Fold(c.Company), c.ID)}
+	} else {
+		keys[string(bCustName)] = [][]byte{textKey(model.Fold(c.Email), c.ID)}
+	}
+	if c.Phone != "" {
+		keys[string(bCustPhone)] = [][]byte{textKey(c.Phone, c.ID)}
+	}
+	if c.Address.City != "" {
+		keys[string(bCustCity)] = [][]byte{textKey(model.Fold(c.Address.City), c.ID)}
+	}
+	for _, tag := range c.Tags {
+		keys[string(bCustTag)] = append(keys[string(bCustTag)], textKey(strings.ToLower(strings.TrimSpace(tag)), c.ID))
+	}
+	return keys
+}
+
+// erasedSortKey sorts erased customers after every name.
+const erasedSortKey = "~erased"
+
+// writeCustomer stores the record and brings its sorted indexes from the
+// state before the transaction to the current one.
+func (t *Tx) writeCustomer(cc *cachedCustomer) error {
+	val := t.keep(encodeCustomer(t.scratch[:0], cc.cur))
+	if err := t.bucket(bCustomers).Put(u64(uint64(cc.cur.ID)), val); err != nil {
+		return err
+	}
+	newKeys := sortedIndexKeys(cc.cur)
+	var oldKeys map[string][][]byte
+	if cc.old != nil {
+		oldKeys = sortedIndexKeys(cc.old)
+	}
+	for name, olds := range oldKeys {
+		for _, k := range olds {
+			if !containsKey(newKeys[name], k) {
+				if err := t.bucket([]byte(name)).Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for name, news := range newKeys {
+		b := t.bucket([]byte(name))
+		for _, k := range news {
+			if !containsKey(oldKeys[name], k) {
+				if err := b.Put(k, nil); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	cc.old, cc.dirty = cloneCustomer(cc.cur), false
+	return nil
+}
+
+func containsKey(keys [][]byte, k []byte) bool {
+	for _, x := range keys {
+		if bytes.Equal(x, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// Customer returns one customer (masked for actors who may not see
+// personal data).
+func (r *Reader) Customer(id model.CustomerID) (model.Customer, error) {
+	c, err := r.customerRaw(id)
+	if err != nil {
+		return model.Customer{}, err
+	}
+	return r.present(c), nil
+}
+
+// CustomerByEmail finds the customer holding an email address.
+func (r *Reader) CustomerByEmail(email string) (model.Customer, error) {
+	v := r.tx.Bucket(bCustEmail).Get([]byte(model.NormalizeEmail(email)))
+	if v == nil {
+		return model.Customer{}, notFound("customer with email", email)
+	}
+	return r.Customer(model.CustomerID(readU64(v)))
+}
+
+// CustomerBySource finds the customer with an id in a source system.
+func (r *Reader) CustomerBySource(source, externalID string) (model.Customer, error) {
+	v := r.tx.Bucket(bCustSource).Get(sourceKey(source, externalID))
+	if v == nil {
+		return model.Customer{}, notFound("customer with "+source+" id", externalID)
+	}
+	return r.Customer(model.CustomerID(readU64(v)))
+}
+
+// CustomerIDsByPhone lists the customers sharing a phone number (E.164).
+func (r *Reader) CustomerIDsByPhone(e164 string) []model.CustomerID {
+	var ids []model.CustomerID
+	prefix := append([]byte(e164), 0)
+	c := r.tx.Bucket(bCustPhone).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ids = append(ids, idFromIndexKey(k))
+	}
+	return ids
+}
+
+// FindCustomer resolves what a user typed: an id, or an email address.
+func (r *Reader) FindCustomer(ref string) (model.Customer, error) {
+	ref = strings.TrimSpace(ref)
+	if strings.Contains(ref, "@") {
+		return r.CustomerByEmail(ref)
+	}
+	id, err := model.ParseID(ref)
+	if err != nil {
+		return model.Customer{}, fmt.Errorf("%q is neither a customer id nor an email address", ref)
+	}
+	return r.Customer(model.CustomerID(id))
+}

@@ -1,0 +1,180 @@
+package store
+
+import (
+	"encoding/binary"
+	"time"
+
+	"karton/model"
+)
+
+// Every bucket and every key layout lives in this file.
+//
+// Integers in keys are fixed-width big-endian, so byte order is numeric
+// order. Times are nanoseconds since the Unix epoch with the sign bit
+// flipped (so times before 1970 sort first). Ids are per-entity sequences
+// handed out in creation order, so primary keys are time-ordered and bulk
+// inserts append at the right edge of the B+tree.
+//
+//	bucket            key                                   value
+//	meta              "magic" "schema" "secret" ...         see store.go
+//	counters          name                                  int64 (8 bytes BE)
+//	users             name                                  user
+//	customers         cid                                   customer
+//	cust_email        normalised email                      cid            (unique)
+//	cust_phone        E.164 0x00 cid                        -              (shared phones allowed)
+//	cust_source       source 0x00 external id               cid            (unique)
+//	cust_name         fold(last first) 0x00 cid             -              (sort + prefix search)
+//	cust_fname        fold(first last) 0x00 cid             -              (prefix search)
+//	cust_activity     time cid                              -              (sort by last activity)
+//	cust_value        revenue cid                           -              (sort by value)
+//	cust_city         fold(city) 0x00 cid                   -              (filter)
+//	cust_tag          fold(tag) 0x00 cid                    -              (filter)
+//	interactions      cid time iid                          interaction    (clustered by customer)
+//	purchases         cid time pid                          purchase       (clustered by customer)
+//	purchase_orders   source 0x00 order id                  purchases key  (unique, idempotent imports)
+//	consent           cid eid                               consent event  (clustered by customer)
+//	consent_ids       eid                                   cid            (ledger order)
+//	evidence          eid                                   evidence       (erasable)
+//	channels          chid                                  channel
+//	purposes          pid                                   purpose
+//	purpose_names     name                                  pid
+//	campaigns         cmid                                  campaign
+//	steps             sid                                   step
+//	campaign_steps    cmid sid                              -
+//	segments          sgid                                  segment
+//	audit             seq                                   audit entry    (append-only chain)
+//	suppression       HMAC-SHA256(secret, contact point)    time added     (erased people)
+//
+// Activity (interactions, purchases) and consent history are clustered
+// under the customer id instead of keeping a separate customer → records
+// index: the 360° view is one range scan, and a write is one Put, not two.
+var (
+	bMeta           = []byte("meta")
+	bCounters       = []byte("counters")
+	bUsers          = []byte("users")
+	bCustomers      = []byte("customers")
+	bCustEmail      = []byte("cust_email")
+	bCustPhone      = []byte("cust_phone")
+	bCustSource     = []byte("cust_source")
+	bCustName       = []byte("cust_name")
+	bCustFirstName  = []byte("cust_fname")
+	bCustActivity   = []byte("cust_activity")
+	bCustValue      = []byte("cust_value")
+	bCustCity       = []byte("cust_city")
+	bCustTag        = []byte("cust_tag")
+	bInteractions   = []byte("interactions")
+	bPurchases      = []byte("purchases")
+	bPurchaseOrders = []byte("purchase_orders")
+	bConsent        = []byte("consent")
+	bConsentIDs     = []byte("consent_ids")
+	bEvidence       = []byte("evidence")
+	bChannels       = []byte("channels")
+	bPurposes       = []byte("purposes")
+	bPurposeNames   = []byte("purpose_names")
+	bCampaigns      = []byte("campaigns")
+	bSteps          = []byte("steps")
+	bCampaignSteps  = []byte("campaign_steps")
+	bSegments       = []byte("segments")
+	bAudit          = []byte("audit")
+	bSuppression    = []byte("suppression")
+)
+
+// allBuckets is created on a new store and by migrations.
+var allBuckets = [][]byte{
+	bMeta, bCounters, bUsers, bCustomers, bCustEmail, bCustPhone, bCustSource, bCustName,
+	bCustFirstName, bCustActivity, bCustValue, bCustCity, bCustTag, bInteractions, bPurchases,
+	bPurchaseOrders, bConsent, bConsentIDs, bEvidence, bChannels, bPurposes, bPurposeNames,
+	bCampaigns, bSteps, bCampaignSteps, bSegments, bAudit, bSuppression,
+}
+
+// appendOnly buckets only ever grow at their right edge, so their pages can
+// be filled completely (bbolt's FillPercent).
+var appendOnly = map[string]bool{"audit": true, "consent_ids": true}
+
+func u64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
+}
+
+func appendU64(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(b, v) }
+
+func readU64(b []byte) uint64 {
+	if len(b) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+// timeKey orders times, including the zero time (which sorts first).
+func timeKey(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
+	}
+	return uint64(t.UnixNano()) ^ (1 << 63)
+}
+
+func timeFromKey(v uint64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(v^(1<<63))).UTC()
+}
+
+// signedKey orders signed integers (money) as unsigned bytes.
+func signedKey(v int64) uint64 { return uint64(v) ^ (1 << 63) }
+
+// activityKey is the key of an interaction or purchase: customer, time, id.
+func activityKey(cid model.CustomerID, at time.Time, id uint64) []byte {
+	b := make([]byte, 0, 24)
+	b = appendU64(b, uint64(cid))
+	b = appendU64(b, timeKey(at))
+	return appendU64(b, id)
+}
+
+func splitActivityKey(k []byte) (cid uint64, at time.Time, id uint64, ok bool) {
+	if len(k) != 24 {
+		return 0, time.Time{}, 0, false
+	}
+	return readU64(k), timeFromKey(readU64(k[8:])), readU64(k[16:]), true
+}
+
+// textKey is a folded text, a 0x00 separator and the customer id; used by
+// the name, city, tag and phone indexes.
+func textKey(text string, cid model.CustomerID) []byte {
+	b := make([]byte, 0, len(text)+9)
+	b = append(b, text...)
+	b = append(b, 0)
+	return appendU64(b, uint64(cid))
+}
+
+// idFromIndexKey reads the customer id at the end of any customer index key.
+func idFromIndexKey(k []byte) model.CustomerID {
+	if len(k) < 8 {
+		return 0
+	}
+	return model.CustomerID(readU64(k[len(k)-8:]))
+}
+
+func nameKey(c *model.Customer) []byte {
+	return textKey(model.Fold(c.LastName+" "+c.FirstName), c.ID)
+}
+
+func firstNameKey(c *model.Customer) []byte {
+	return textKey(model.Fold(c.FirstName+" "+c.LastName), c.ID)
+}
+
+func activityIndexKey(c *model.Customer) []byte {
+	return appendU64(u64(timeKey(c.LastActivityAt)), uint64(c.ID))
+}
+
+func valueIndexKey(c *model.Customer) []byte {
+	return appendU64(u64(signedKey(int64(c.Revenue))), uint64(c.ID))
+}
+
+func sourceKey(source, ext string) []byte {
+	b := make([]byte, 0, len(source)+len(ext)+1)
+	b = append(b, source...)
+	b = append(b, 0)
+	return append(b, ext...)
+}

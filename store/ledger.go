@@ -1,0 +1,111 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+
+	"karton/model"
+)
+
+// AppendConsent validates a consent event and appends it to the ledger,
+// with its evidence in a separate, erasable record. The event's id is its
+// ledger position. Events are never updated or deleted.
+func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) error {
+	if err := t.require(model.PermEditCustomers, "record consent events"); err != nil {
+		return err
+	}
+	if ev.Basis == "" {
+		ev.Basis = ev.Kind.DefaultBasis()
+	}
+	if ev.RecordedAt.IsZero() {
+		ev.RecordedAt = t.now
+	}
+	if ev.Actor == "" {
+		ev.Actor = t.actor.Name
+	}
+	ev.EffectiveAt, ev.RecordedAt = ev.EffectiveAt.UTC(), ev.RecordedAt.UTC()
+	if !ev.Kind.Scoped() {
+		ev.Channel, ev.PurposeID = "", 0
+	}
+	if err := ev.Validate(t.now); err != nil {
+		return err
+	}
+	if len(evidence) > 0 {
+		if err := model.ValidateEvidence(evidence); err != nil {
+			return err
+		}
+	}
+	if ev.Kind.Scoped() {
+		if _, err := t.Reader().Purpose(ev.PurposeID); err != nil {
+			return fmt.Errorf("consent event: %w", err)
+		}
+	}
+	if _, err := t.cachedCustomer(ev.CustomerID); err != nil {
+		return fmt.Errorf("consent event: %w", err)
+	}
+	id, err := t.nextID(bConsentIDs)
+	if err != nil {
+		return err
+	}
+	ev.ID = model.EventID(id)
+	if len(evidence) > 0 {
+		canon := evidence.Canonical()
+		ev.EvidenceHash, ev.HasEvidence = sha256.Sum256(canon), true
+		if err := t.bucket(bEvidence).Put(u64(id), canon); err != nil {
+			return err
+		}
+	}
+	val := t.keep(encodeConsent(t.scratch[:0], ev))
+	if err := t.bucket(bConsent).Put(appendU64(u64(uint64(ev.CustomerID)), id), val); err != nil {
+		return err
+	}
+	if err := t.bucket(bConsentIDs).Put(u64(id), u64(uint64(ev.CustomerID))); err != nil {
+		return err
+	}
+	t.count("consent_events", 1)
+	t.change(ChangeConsent, uint64(ev.CustomerID))
+	return t.Audit("consent."+string(ev.Kind), fmt.Sprintf("customer:%d", ev.CustomerID), val)
+}
+
+// ConsentEvent returns one event by its ledger position.
+func (r *Reader) ConsentEvent(id model.EventID) (model.ConsentEvent, error) {
+	var ev model.ConsentEvent
+	cid := r.tx.Bucket(bConsentIDs).Get(u64(uint64(id)))
+	if cid == nil {
+		return ev, notFound("consent event", id.String())
+	}
+	v := r.tx.Bucket(bConsent).Get(appendU64(append([]byte(nil), cid...), uint64(id)))
+	if v == nil {
+		return ev, fmt.Errorf("consent event %d: ledger index points at a missing record", id)
+	}
+	return ev, decodeConsent(v, &ev)
+}
+
+// Evidence returns an event's evidence, or nil if it had none or it was
+// erased. Evidence is personal data: masked actors get nothing.
+func (r *Reader) Evidence(id model.EventID) (model.Evidence, error) {
+	if !r.Unmasked() {
+		return nil, nil
+	}
+	v := r.tx.Bucket(bEvidence).Get(u64(uint64(id)))
+	if v == nil {
+		return nil, nil
+	}
+	ev := model.Evidence{}
+	for len(v) > 0 {
+		i := bytes.IndexByte(v, 0)
+		if i < 0 {
+			return nil, fmt.Errorf("evidence of event %d: %w", id, errCorrupt)
+		}
+		k := string(v[:i])
+		v = v[i+1:]
+		j := bytes.IndexByte(v, 0)
+		if j < 0 {
+			return nil, fmt.Errorf("evidence of event %d: %w", id, errCorrupt)
+		}
+		ev[k] = string(v[:j])
+		v = v[j+1:]
+	}
+	return ev, nil
+}

@@ -1,0 +1,68 @@
+package store
+
+import (
+	bolt "go.etcd.io/bbolt"
+
+	"karton/model"
+)
+
+// Reader answers queries on behalf of an actor. Personal data is masked for
+// actors who may not see it (PRODUCT.md §5), so a screen or an export built
+// on a Reader cannot leak it by accident.
+type Reader struct {
+	s     *Store
+	tx    *bolt.Tx
+	actor model.Actor
+	w     *Tx // set when reading inside a write transaction
+}
+
+// Actor is who this reader reads for.
+func (r *Reader) Actor() model.Actor { return r.actor }
+
+// Unmasked reports whether the actor sees personal data in clear.
+func (r *Reader) Unmasked() bool { return r.actor.Can(model.PermSeePersonalData) }
+
+func (r *Reader) present(c *model.Customer) model.Customer {
+	if r.Unmasked() {
+		return *c
+	}
+	return c.Masked()
+}
+
+// customerRaw reads a customer without masking, seeing this transaction's
+// own pending changes when inside a Tx.
+func (r *Reader) customerRaw(id model.CustomerID) (*model.Customer, error) {
+	if r.w != nil {
+		if c, ok := r.w.customers[id]; ok {
+			return c.cur, nil
+		}
+	}
+	v := r.tx.Bucket(bCustomers).Get(u64(uint64(id)))
+	if v == nil {
+		return nil, notFound("customer", id.String())
+	}
+	c := new(model.Customer)
+	if err := decodeCustomer(v, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// NotFoundError names the record that does not exist.
+type NotFoundError struct {
+	Entity string
+	Key    string
+}
+
+func (e *NotFoundError) Error() string { return "no " + e.Entity + " " + e.Key }
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
+func notFound(entity, key string) error { return &NotFoundError{Entity: entity, Key: key} }
+
+// ConflictError names the record a new one clashes with.
+type ConflictError struct {
+	What string
+}
+
+func (e *ConflictError) Error() string { return e.What }
+func (e *ConflictError) Unwrap() error { return ErrConflict }

@@ -1,0 +1,171 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"karton/model"
+)
+
+// Tx is one write transaction on behalf of an actor. Every write the
+// product makes goes through a Tx method, which checks the actor's
+// permission, keeps indexes and counters consistent and appends to the audit
+// chain — all of it committed together or not at all.
+//
+// Work that many records share is gathered and written once at the end:
+// counter deltas, and customers whose aggregates changed (a demo customer
+// with ten interactions is rewritten once, not ten times).
+type Tx struct {
+	s     *Store
+	tx    *bolt.Tx
+	actor model.Actor
+	now   time.Time
+
+	counters  map[string]int64
+	customers map[model.CustomerID]*cachedCustomer
+	audit     auditHead
+	changes   map[Change]struct{}
+	commitFns []func()
+
+	// bbolt keeps a reference to every key and value until commit, so
+	// records are encoded into scratch and copied into slab, a few large
+	// allocations instead of one per record.
+	scratch []byte
+	slab    []byte
+}
+
+type cachedCustomer struct {
+	old   *model.Customer // as stored before this transaction; nil if new
+	cur   *model.Customer
+	dirty bool
+}
+
+// Update runs fn in a write transaction as the given actor. If fn returns
+// an error nothing is written. Subscribers learn about the changes after
+// the commit.
+func (s *Store) Update(by model.Actor, fn func(tx *Tx) error) error {
+	var t *Tx
+	err := s.db.Update(func(btx *bolt.Tx) error {
+		t = &Tx{s: s, tx: btx, actor: by, now: s.now()}
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.flush()
+	})
+	if err != nil {
+		return err
+	}
+	for _, f := range t.commitFns {
+		f()
+	}
+	if len(t.changes) > 0 {
+		s.feed.publish(t.changes)
+	}
+	return nil
+}
+
+// View runs fn in a read transaction. Keep it short: a long read
+// transaction stops bbolt from reusing pages and makes the file grow.
+func (s *Store) View(by model.Actor, fn func(r *Reader) error) error {
+	return s.db.View(func(btx *bolt.Tx) error {
+		return fn(&Reader{s: s, tx: btx, actor: by})
+	})
+}
+
+// Actor is who this transaction acts for.
+func (t *Tx) Actor() model.Actor { return t.actor }
+
+// Now is the transaction's clock reading, the same for all its records.
+func (t *Tx) Now() time.Time { return t.now }
+
+// Reader answers queries inside a Tx as well, so an operation can read
+// what it has written so far.
+func (t *Tx) Reader() *Reader { return &Reader{s: t.s, tx: t.tx, actor: t.actor, w: t} }
+
+func (t *Tx) require(p model.Permission, action string) error {
+	return t.actor.Require(p, action)
+}
+
+func (t *Tx) bucket(name []byte) *bolt.Bucket {
+	b := t.tx.Bucket(name)
+	if b != nil && appendOnly[string(name)] {
+		b.FillPercent = 1.0
+	}
+	return b
+}
+
+func (t *Tx) count(name string, delta int64) {
+	if t.counters == nil {
+		t.counters = make(map[string]int64)
+	}
+	t.counters[name] += delta
+}
+
+func (t *Tx) change(kind ChangeKind, id uint64) {
+	if t.changes == nil {
+		t.changes = make(map[Change]struct{})
+	}
+	t.changes[Change{Kind: kind, ID: id}] = struct{}{}
+}
+
+// onCommit runs f after a successful commit (to update in-memory state that
+// must not change if the transaction rolls back).
+func (t *Tx) onCommit(f func()) { t.commitFns = append(t.commitFns, f) }
+
+// flush writes what was gathered: customers in id order (sequential keys),
+// then counters, then the audit head.
+func (t *Tx) flush() error {
+	if len(t.customers) > 0 {
+		ids := make([]model.CustomerID, 0, len(t.customers))
+		for id, c := range t.customers {
+			if c.dirty {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			if err := t.writeCustomer(t.customers[id]); err != nil {
+				return err
+			}
+		}
+	}
+	if len(t.counters) > 0 {
+		b := t.bucket(bCounters)
+		names := make([]string, 0, len(t.counters))
+		for n := range t.counters {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			v := int64(readU64(b.Get([]byte(n)))) + t.counters[n]
+			if err := b.Put([]byte(n), u64(uint64(v))); err != nil {
+				return err
+			}
+		}
+	}
+	return t.audit.flush(t)
+}
+
+// nextID hands out the next id of a bucket's sequence.
+func (t *Tx) nextID(bucket []byte) (uint64, error) {
+	id, err := t.bucket(bucket).NextSequence()
+	if err != nil {
+		return 0, fmt.Errorf("next id in %s: %w", bucket, err)
+	}
+	return id, nil
+}
+
+// keep copies b into the transaction's slab and returns the copy, which
+// stays valid (and unchanged) until the transaction ends.
+func (t *Tx) keep(b []byte) []byte {
+	if len(b) > cap(t.slab)-len(t.slab) {
+		t.slab = make([]byte, 0, max(64<<10, len(b)))
+	}
+	start := len(t.slab)
+	t.slab = append(t.slab, b...)
+	t.scratch = b // reuse the (possibly grown) scratch buffer
+	return t.slab[start:len(t.slab):len(t.slab)]
+}
