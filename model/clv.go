@@ -31,6 +31,7 @@ import (
 // field is caught instead of silently meaning "weeks".
 type TimeUnit uint8
 
+// The units a calibration can count in.
 const (
 	UnitWeek TimeUnit = iota + 1 // 7 days, the unit of the published CDNOW results
 	UnitDay                      // one calendar day
@@ -47,6 +48,7 @@ func (u TimeUnit) Days() float64 {
 	return 0
 }
 
+// String is "week" or "day", for messages and labels.
 func (u TimeUnit) String() string {
 	switch u {
 	case UnitWeek:
@@ -315,12 +317,11 @@ func FitBGNBD(summaries []BTYDSummary, unit TimeUnit) (BGNBD, error) {
 	if repeaters == 0 {
 		return BGNBD{}, fmt.Errorf("fit BG/NBD: %w", ErrNoRepeatBuyers)
 	}
-	if meanT <= 0 {
-		return BGNBD{}, fmt.Errorf("fit BG/NBD: every customer's first purchase is on the calibration end, so no time was observed: %w", ErrNoCustomers)
-	}
 	obj := &bgnbdObjective{groups: groups, n: float64(len(summaries))}
-	init := []float64{0, math.Log(meanT), 0, 0} // r = a = b = 1, α ≈ the observation span
-	theta, err := maximise(obj.eval, init)
+	// r = a = b = 1, α ≈ the observation span. meanT > 0: a repeat buyer
+	// has t_x > 0 and T ≥ t_x.
+	init := []float64{0, math.Log(meanT), 0, 0}
+	theta, err := maximise(obj.eval, init, []string{"r", "α", "a", "b"})
 	if err != nil {
 		return BGNBD{}, fmt.Errorf("fit BG/NBD: %w", err)
 	}
@@ -506,7 +507,7 @@ func paramsInRange(theta []float64) bool {
 // poor starting point, then BFGS from there to converge tightly. The result
 // is accepted only when it is finite, inside the parameter range and the
 // gradient is (near) zero.
-func maximise(f func(theta, grad []float64) float64, init []float64) ([]float64, error) {
+func maximise(f func(theta, grad []float64) float64, init []float64, names []string) ([]float64, error) {
 	problem := optimize.Problem{
 		Func: func(x []float64) float64 { return f(x, nil) },
 		Grad: func(grad, x []float64) { f(x, grad) },
@@ -532,9 +533,9 @@ func maximise(f func(theta, grad []float64) float64, init []float64) ([]float64,
 	if math.IsInf(bestF, 0) || math.IsNaN(bestF) || !paramsInRange(best) {
 		return nil, fmt.Errorf("%w: no finite likelihood found", ErrFitNotConverged)
 	}
-	for _, t := range best {
+	for i, t := range best {
 		if math.Abs(t) > maxLogParam-5 {
-			return nil, fmt.Errorf("%w: a parameter ran away to %.3g (the data do not determine it)", ErrFitNotConverged, math.Exp(t))
+			return nil, fmt.Errorf("%w: %s ran away to %.3g (too few or too uniform customers to determine it)", ErrFitNotConverged, names[i], math.Exp(t))
 		}
 	}
 	grad := make([]float64, len(best))
@@ -545,7 +546,7 @@ func maximise(f func(theta, grad []float64) float64, init []float64) ([]float64,
 			if err != nil {
 				reason = " (" + err.Error() + ")"
 			}
-			return nil, fmt.Errorf("%w: gradient %.3g in parameter %d at the best point%s", ErrFitNotConverged, g, i, reason)
+			return nil, fmt.Errorf("%w: the likelihood is still not flat in %s (gradient %.3g)%s", ErrFitNotConverged, names[i], g, reason)
 		}
 	}
 	return best, nil
@@ -753,7 +754,7 @@ func FitGammaGamma(summaries []BTYDSummary) (GammaGamma, error) {
 	// Sorting by x lets eval compute the x-only terms once per distinct x.
 	obj.sortByX()
 	obj.n = float64(n)
-	theta, err := maximise(obj.eval, []float64{0, 0, 0})
+	theta, err := maximise(obj.eval, []float64{0, 0, 0}, []string{"p", "q", "γ"})
 	if err != nil {
 		return GammaGamma{}, fmt.Errorf("fit Gamma-Gamma: %w", err)
 	}

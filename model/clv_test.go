@@ -105,6 +105,23 @@ func TestCDNOW(t *testing.T) {
 		assert.InDelta(t, bg.LogLikelihood, ll, 1e-6)
 	})
 
+	t.Run("BG/NBD in days", func(t *testing.T) {
+		// The same data counted in days: α scales by 7, r, a, b stay, and
+		// the log-likelihood shifts by −Σx·ln 7 (the density of each
+		// repeat purchase time is per day instead of per week).
+		days := make([]BTYDSummary, len(summaries))
+		for i, s := range summaries {
+			days[i] = BTYDSummary{Frequency: s.Frequency, Recency: s.Recency * 7, Age: s.Age * 7, MonetaryValue: s.MonetaryValue}
+		}
+		bgDays, err := FitBGNBD(days, UnitDay)
+		require.NoError(t, err)
+		assert.InEpsilon(t, bg.R, bgDays.R, 1e-4)
+		assert.InEpsilon(t, bg.Alpha*7, bgDays.Alpha, 1e-4)
+		assert.InEpsilon(t, bg.A, bgDays.A, 1e-4)
+		assert.InEpsilon(t, bg.B, bgDays.B, 1e-4)
+		assert.InDelta(t, bg.LogLikelihood-2457*math.Log(7), bgDays.LogLikelihood, 1e-3)
+	})
+
 	gg, err := FitGammaGamma(summaries)
 	require.NoError(t, err)
 	t.Logf("Gamma-Gamma: %+v", gg)
@@ -565,6 +582,20 @@ func BenchmarkCLVFit100k(b *testing.B) {
 		}
 		if _, err := FitGammaGamma(s); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCLVScore100k(b *testing.B) {
+	s := simulateBTYD(100000, 42)
+	bg := BGNBD{R: 0.25, Alpha: 4.4, A: 0.8, B: 2.4, Unit: UnitWeek}
+	gg := GammaGamma{P: 6.25, Q: 3.7, Gamma: 1544}
+	opt := CLVOptions{Months: 12, MonthlyDiscountRate: MonthlyRate(0.1)}
+	for b.Loop() {
+		for _, c := range s {
+			if _, err := CLV(bg, gg, c, opt); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

@@ -34,6 +34,7 @@ type RFMScore struct {
 // RFMSegment is a named cell group of the R × FM grid.
 type RFMSegment uint8
 
+// The segments; RFMSegments gives the display order.
 const (
 	RFMUnscored RFMSegment = iota // no purchases: no scores, no segment
 	RFMChampions
@@ -68,6 +69,7 @@ var rfmSegmentText = [...]struct{ name, description string }{
 	RFMLost:              {"Lost", "Last bought long ago, rarely and for little."},
 }
 
+// String is the segment's display name, e.g. "Can't Lose Them".
 func (s RFMSegment) String() string {
 	if int(s) < len(rfmSegmentText) {
 		return rfmSegmentText[s].name
