@@ -42,6 +42,10 @@ type Options struct {
 	// InitialMmapSize; default 1 GiB of address space (not memory), so
 	// readers do not block the writer while the file grows.
 	InitialMmapSize int
+	// Secret is the per-store key for suppression hashes and signed tokens,
+	// used only when the store is created; default 32 random bytes. Demo
+	// stores derive it from their seed so that they are reproducible.
+	Secret []byte
 }
 
 // Store is an open Karton file. It is safe for concurrent use.
@@ -100,7 +104,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, openFailure(path, err)
 	}
-	s := &Store{db: db, path: path, now: opts.Now, feed: newFeed()}
+	s := &Store{db: db, path: path, now: opts.Now, feed: newFeed(), secret: opts.Secret}
 	if err := s.init(opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
@@ -240,9 +244,12 @@ func (s *Store) create(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return fmt.Errorf("make store secret: %w", err)
+	secret := s.secret
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return fmt.Errorf("make store secret: %w", err)
+		}
 	}
 	meta := tx.Bucket(bMeta)
 	st := model.DefaultSettings()
