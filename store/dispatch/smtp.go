@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	netmail "net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -118,24 +119,14 @@ func (c *smtpConnector) build(m Message) (*mail.Msg, error) {
 	if err := model.ValidateEmail(m.Recipient.Email); err != nil {
 		return nil, permanent(0, "message %d: %v", m.ID, err)
 	}
-	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
-	var err error
-	if c.fromName != "" {
-		err = msg.FromFormat(c.fromName, c.from)
-	} else {
-		err = msg.From(c.from)
-	}
-	if err != nil {
-		return nil, permanent(0, "sender %q: %v", c.from, err)
-	}
-	if name := m.Recipient.Name(); name != "" {
-		err = msg.AddToFormat(name, m.Recipient.Email)
-	} else {
-		err = msg.AddTo(m.Recipient.Email)
-	}
-	if err != nil {
+	if _, err := netmail.ParseAddress(m.Recipient.Email); err != nil {
 		return nil, permanent(0, "message %d: recipient address %q: %v", m.ID, m.Recipient.Email, err)
 	}
+	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
+	// Addresses are passed as structs, never formatted into a string: a
+	// name like `x" <other@example.com>` must stay a name.
+	msg.FromMailAddress(&netmail.Address{Name: c.fromName, Address: c.from})
+	msg.ToMailAddress(&netmail.Address{Name: m.Recipient.Name(), Address: m.Recipient.Email})
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(MessageID(m.ID, c.domain))
 	msg.SetDateWithValue(c.opts.Now())
