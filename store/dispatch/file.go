@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -18,13 +19,16 @@ import (
 	"karton/model"
 )
 
-// FileColumns are the CSV columns in order. JSON Lines records carry the
-// same data as the Message's JSON form.
-var FileColumns = []string{
+// fileColumns is the CSV header; see FileColumns.
+var fileColumns = []string{
 	"message_id", "customer_id", "campaign_id", "step_id", "channel_id", "kind", "attempt", "created_at",
 	"salutation", "first_name", "last_name", "company", "email", "phone",
 	"street", "postal_code", "city", "country", "subject", "body", "unsubscribe_url",
 }
+
+// FileColumns returns the CSV columns in order. JSON Lines records carry
+// the same data in the Message's JSON form.
+func FileColumns() []string { return slices.Clone(fileColumns) }
 
 const (
 	formatCSV   = "csv"
@@ -193,7 +197,7 @@ func (c *fileConnector) recover(sf *stepFile) error {
 		}
 		hw := csv.NewWriter(sf.w)
 		hw.Comma = c.comma
-		if err := hw.Write(FileColumns); err != nil {
+		if err := hw.Write(fileColumns); err != nil {
 			return err
 		}
 		hw.Flush()
@@ -243,7 +247,7 @@ func (c *fileConnector) scanCSV(sf *stepFile) (int64, error) {
 	br := bufio.NewReaderSize(io.NewSectionReader(sf.f, base, 1<<62), 64<<10)
 	r := csv.NewReader(br)
 	r.Comma = c.comma
-	r.FieldsPerRecord = len(FileColumns)
+	r.FieldsPerRecord = len(fileColumns)
 	r.ReuseRecord = true
 
 	var good int64 // end of the last confirmed record
@@ -277,7 +281,7 @@ func (c *fileConnector) scanCSV(sf *stepFile) (int64, error) {
 		confirm()
 		end := base + r.InputOffset()
 		if header {
-			if !equalStrings(rec, FileColumns) {
+			if !slices.Equal(rec, fileColumns) {
 				return 0, errors.New("its header is not Karton's (a different format or delimiter?)")
 			}
 			header = false
@@ -299,18 +303,6 @@ func (c *fileConnector) scanCSV(sf *stepFile) (int64, error) {
 	}
 	// good is 0 when not even the header is complete: the file starts afresh.
 	return good, nil
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // drop forgets a step file after a write error; the next Send reopens and

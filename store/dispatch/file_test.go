@@ -83,9 +83,9 @@ func TestFileCSVRoundTrip(t *testing.T) {
 			}
 			rows := readCSV(t, path, []rune(tt.delim)[0])
 			require.Len(t, rows, 3, "header and two rows")
-			assert.Equal(t, FileColumns, rows[0])
+			assert.Equal(t, FileColumns(), rows[0])
 			row := map[string]string{}
-			for i, col := range FileColumns {
+			for i, col := range FileColumns() {
 				row[col] = rows[1][i]
 			}
 			assert.Equal(t, "1", row["message_id"])
@@ -194,7 +194,7 @@ func TestFileCSVTornHeaderStartsAfresh(t *testing.T) {
 	require.NoError(t, c.Close())
 	rows := readCSV(t, filepath.Join(dir, "step-9.csv"), ',')
 	require.Len(t, rows, 2)
-	assert.Equal(t, FileColumns, rows[0])
+	assert.Equal(t, FileColumns(), rows[0])
 }
 
 func TestFileRefusesForeignOrDamagedFile(t *testing.T) {
@@ -202,8 +202,8 @@ func TestFileRefusesForeignOrDamagedFile(t *testing.T) {
 		name, format, content, msg string
 	}{
 		{"foreign header", "csv", "a,b,c\n1,2,3\n", "header"},
-		{"damage in the middle", "csv", strings.Join(FileColumns, ",") + "\n" + "x" + strings.Repeat(",", len(FileColumns)-1) + "\n" +
-			"1" + strings.Repeat(",", len(FileColumns)-1) + "\n", "no message id"},
+		{"damage in the middle", "csv", strings.Join(FileColumns(), ",") + "\n" + "x" + strings.Repeat(",", len(FileColumns())-1) + "\n" +
+			"1" + strings.Repeat(",", len(FileColumns())-1) + "\n", "no message id"},
 		{"bad json line", "jsonl", "{\"id\":1}\nnot json\n{\"id\":2}\n", "line 2"},
 	}
 	for _, tt := range tests {
