@@ -151,6 +151,10 @@ func ruleCases() []ruleCase {
 			f.doi(daysAgo(30))
 			f.add(ConsentErasure, "", 0, tNow.Add(time.Hour))
 		}, ReasonConsentDOI, 2},
+		{"1 erasure known now but effective after t does not count", func(f *fixture) {
+			f.doi(daysAgo(30))
+			f.addRec(ConsentErasure, "", 0, tNow.Add(24*time.Hour), daysAgo(1))
+		}, ReasonConsentDOI, 2},
 		{"1 erasure recorded after k does not count", func(f *fixture) {
 			f.doi(daysAgo(30))
 			f.addRec(ConsentErasure, "", 0, daysAgo(2), tNow.Add(time.Hour))
@@ -280,6 +284,15 @@ func ruleCases() []ruleCase {
 			f.own(ConsentOptIn, daysAgo(30))
 			f.own(ConsentOptOut, daysAgo(3))
 		}, ReasonWithdrawn, 2},
+		{"5 an opt-out dated after t does not count yet", func(f *fixture) {
+			f.doi(daysAgo(30))
+			f.addRec(ConsentOptOut, KindEmail, pNews, tNow.Add(time.Hour), daysAgo(1))
+		}, ReasonConsentDOI, 2},
+		{"5 another customer's opt-out does not count", func(f *fixture) {
+			f.doi(daysAgo(30))
+			f.own(ConsentOptOut, daysAgo(3))
+			f.in.Events[2].CustomerID = testCustomer + 1
+		}, ReasonConsentDOI, 2},
 		{"5 opt-out on offers leaves the newsletter alone", func(f *fixture) {
 			f.doi(daysAgo(30))
 			f.add(ConsentOptOut, KindEmail, pOffers, daysAgo(3))
