@@ -609,6 +609,10 @@ func ruleCases() []ruleCase {
 
 		// Rule 16.
 		{"16 email with nothing", func(*fixture) {}, ReasonNoValidBasis, 0},
+		{"16 no evaluation time fails closed", func(f *fixture) {
+			f.scope(KindPostal, pNews)
+			f.in.At = time.Time{}
+		}, ReasonNoValidBasis, 0},
 		{"16 event kind even with an opt-in", func(f *fixture) {
 			f.scope(KindEvent, pNews)
 			f.own(ConsentOptIn, daysAgo(1))
@@ -653,6 +657,12 @@ func ruleCases() []ruleCase {
 			f.in.RecentContacts = 3
 		}, ReasonWithdrawn, 3},
 	}
+}
+
+func TestDecideNilInput(t *testing.T) {
+	d := Decide(nil)
+	assert.False(t, d.Allow)
+	assert.Equal(t, ReasonNoValidBasis, d.Reason)
 }
 
 func TestDecideRuleTable(t *testing.T) {
