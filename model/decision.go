@@ -391,7 +391,9 @@ type CustomerFacts struct {
 	Business bool
 	// BirthDate decides rule 6; the zero Date (unknown) is not a minor.
 	BirthDate Date
-	// Erased and Suppressed deny everything (rule 1).
+	// Erased and Suppressed deny everything (rule 1). Decide reads
+	// Suppressed as given: lifting it after a new explicit opt-in (see
+	// Customer.Suppressed) is the store's job when it records that opt-in.
 	Erased     bool
 	Suppressed bool
 	// ContactPoints holds the channel kinds the customer can be reached on
