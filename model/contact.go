@@ -47,21 +47,31 @@ func ValidateEmail(s string) error {
 // it in E.164 ("+4930123456"). Numbers without a country code are read in
 // the given region (ISO 3166 alpha-2, e.g. "DE").
 func NormalizePhone(s, region string) (string, error) {
+	n, _, err := normalizePhone(s, region)
+	return n, err
+}
+
+// normalizePhone also tells whether the number is (or may be) mobile.
+func normalizePhone(s, region string) (e164 string, mobile bool, err error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
-		return "", fmt.Errorf("is empty")
+		return "", false, fmt.Errorf("is empty")
 	}
 	if region == "" {
 		region = DefaultRegion
 	}
 	var num phonenumbers.PhoneNumber
 	if err := phonenumbers.ParseToNumber(t, region, &num); err != nil {
-		return "", fmt.Errorf("%q is not a phone number", s)
+		return "", false, fmt.Errorf("%q is not a phone number", s)
 	}
 	if !phonenumbers.IsValidNumber(&num) {
-		return "", fmt.Errorf("%q is not a valid phone number", s)
+		return "", false, fmt.Errorf("%q is not a valid phone number", s)
 	}
-	return phonenumbers.Format(&num, phonenumbers.E164), nil
+	switch phonenumbers.GetNumberType(&num) {
+	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
+		mobile = true
+	}
+	return phonenumbers.Format(&num, phonenumbers.E164), mobile, nil
 }
 
 // IsE164 reports whether s is already a valid number in E.164 form.

@@ -77,6 +77,16 @@ type Customer struct {
 	// EmailFromPurchase records that the email address was collected with a
 	// purchase and the objection notice was given then (UWG §7(3) facts).
 	EmailFromPurchase bool
+	// ContactPoints are the channel kinds the customer can be reached on,
+	// computed by the store whenever contact data is written, so that a
+	// decision never parses a phone number (see ContactPointsOf).
+	ContactPoints ContactPoints
+
+	// phoneChecked and phoneMobile remember the result of Normalize's phone
+	// parse, so Validate and ContactPointsOf need not parse it again
+	// (parsing costs several microseconds).
+	phoneChecked string
+	phoneMobile  bool
 }
 
 // DisplayName is "First Last", falling back to the company or the email.
@@ -111,9 +121,9 @@ func (c *Customer) Normalize(region string) error {
 	if c.Address.Country == "" && (c.Address.Street != "" || c.Address.City != "" || c.Address.PostalCode != "") {
 		c.Address.Country = region
 	}
-	if c.Phone != "" {
-		if n, err := NormalizePhone(c.Phone, region); err == nil {
-			c.Phone = n
+	if c.Phone != "" && c.Phone != c.phoneChecked {
+		if n, mobile, err := normalizePhone(c.Phone, region); err == nil {
+			c.Phone, c.phoneChecked, c.phoneMobile = n, n, mobile
 		} else {
 			p.add("phone", "%v", err)
 		}
@@ -162,7 +172,7 @@ func (c *Customer) Validate(now time.Time) error {
 			p.add("email", "%v", err)
 		}
 	}
-	if c.Phone != "" && !IsE164(c.Phone) {
+	if c.Phone != "" && c.Phone != c.phoneChecked && !IsE164(c.Phone) {
 		p.add("phone", "%q is not a valid phone number in E.164 form (+49…)", c.Phone)
 	}
 	if !c.Address.IsZero() {

@@ -282,7 +282,12 @@ func ContactPointsOf(c *Customer) ContactPoints {
 		return 0
 	}
 	email := emailProblem(c) == ""
-	phone, mobile := phoneFacts(c.Phone)
+	var phone, mobile bool
+	if c.Phone != "" && c.Phone == c.phoneChecked {
+		phone, mobile = true, c.phoneMobile // Normalize parsed it already
+	} else {
+		phone, mobile = phoneFacts(c.Phone)
+	}
 	address := addressProblem(c) == ""
 	_, source := sourceID(c)
 	var p ContactPoints
@@ -415,13 +420,19 @@ func FactsOf(c *Customer) CustomerFacts {
 	if c == nil {
 		return CustomerFacts{}
 	}
+	return StoredFactsOf(c, ContactPointsOf(c))
+}
+
+// StoredFactsOf is FactsOf for a record whose contact points were computed
+// when it was written (Customer.ContactPoints), so nothing is parsed.
+func StoredFactsOf(c *Customer, cp ContactPoints) CustomerFacts {
 	return CustomerFacts{
 		ID:                          c.ID,
 		Business:                    c.Type == Business,
 		BirthDate:                   c.BirthDate,
 		Erased:                      c.Erased,
 		Suppressed:                  c.Suppressed,
-		ContactPoints:               ContactPointsOf(c),
+		ContactPoints:               cp,
 		HasPurchase:                 c.PurchaseCount > 0 || !c.FirstPurchaseAt.IsZero(),
 		EmailCollectedWithPurchase:  c.EmailFromPurchase,
 		ObjectionNoticeAtCollection: c.EmailFromPurchase,

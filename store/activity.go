@@ -33,6 +33,16 @@ func (t *Tx) AddInteraction(i *model.Interaction) error {
 	if i.At.After(c.LastActivityAt) {
 		c.LastActivityAt = i.At
 	}
+	if i.Kind == model.InteractionSent && i.StepID != 0 {
+		// A message sent uses the consent of the step's purpose (rule 8).
+		step, err := t.stepCached(i.StepID)
+		if err != nil {
+			return fmt.Errorf("interaction: %w", err)
+		}
+		if err := t.NoteContact(i.CustomerID, i.Channel, step.PurposeID, i.At); err != nil {
+			return err
+		}
+	}
 	t.count("interactions", 1)
 	t.change(ChangeInteraction, uint64(i.CustomerID))
 	return nil
@@ -76,6 +86,9 @@ func (t *Tx) AddPurchase(p *model.Purchase) error {
 	}
 	if err := orders.Put(ok, key); err != nil {
 		return err
+	}
+	if c.PurchaseCount == 0 || (p.EmailCollected && p.ObjectionNotice && !c.EmailFromPurchase) {
+		t.markConsentDirty(p.CustomerID) // the existing-customer facts change
 	}
 	c.PurchaseCount++
 	c.Revenue += p.Amount
@@ -176,4 +189,20 @@ func prefixEnd(prefix []byte) []byte {
 		}
 	}
 	return nil
+}
+
+// stepCached reads a step once per transaction.
+func (t *Tx) stepCached(id model.StepID) (*model.Step, error) {
+	if s, ok := t.steps[id]; ok {
+		return s, nil
+	}
+	s, err := t.Reader().Step(id)
+	if err != nil {
+		return nil, err
+	}
+	if t.steps == nil {
+		t.steps = make(map[model.StepID]*model.Step)
+	}
+	t.steps[id] = &s
+	return &s, nil
 }

@@ -56,6 +56,7 @@ func encodeCustomer(buf []byte, c *model.Customer) []byte {
 	e.time(c.FirstPurchaseAt)
 	e.time(c.LastPurchaseAt)
 	e.bool(c.EmailFromPurchase)
+	e.uvarint(uint64(c.ContactPoints))
 	return e.buf
 }
 
@@ -97,6 +98,7 @@ func decodeCustomer(b []byte, c *model.Customer) error {
 	c.FirstPurchaseAt = d.time()
 	c.LastPurchaseAt = d.time()
 	c.EmailFromPurchase = d.bool()
+	c.ContactPoints = model.ContactPoints(d.uvarint())
 	return d.done("customer")
 }
 

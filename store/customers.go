@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +45,7 @@ func (t *Tx) InsertCustomer(c *model.Customer) error {
 		t.customers = make(map[model.CustomerID]*cachedCustomer)
 	}
 	t.customers[c.ID] = &cachedCustomer{cur: c, dirty: true}
+	t.markConsentDirty(c.ID)
 	t.count("customers", 1)
 	t.change(ChangeCustomer, id)
 	return nil
@@ -86,6 +88,7 @@ func (t *Tx) UpdateCustomer(id model.CustomerID, edit func(c *model.Customer) er
 		return err
 	}
 	cc.cur, cc.dirty = next, true
+	t.markConsentDirty(id)
 	t.change(ChangeCustomer, uint64(id))
 	return nil
 }
@@ -245,6 +248,9 @@ const erasedSortKey = "~erased"
 // writeCustomer stores the record and brings its sorted indexes from the
 // state before the transaction to the current one.
 func (t *Tx) writeCustomer(cc *cachedCustomer) error {
+	if cc.old == nil || contactDataChanged(cc.old, cc.cur) {
+		cc.cur.ContactPoints = model.ContactPointsOf(cc.cur)
+	}
 	val := t.keep(encodeCustomer(t.scratch[:0], cc.cur))
 	if err := t.bucket(bCustomers).Put(u64(uint64(cc.cur.ID)), val); err != nil {
 		return err
@@ -275,6 +281,11 @@ func (t *Tx) writeCustomer(cc *cachedCustomer) error {
 	}
 	cc.old, cc.dirty = cloneCustomer(cc.cur), false
 	return nil
+}
+
+func contactDataChanged(a, b *model.Customer) bool {
+	return a.Email != b.Email || a.Phone != b.Phone || a.Address != b.Address || a.Erased != b.Erased ||
+		!slices.Equal(a.Sources, b.Sources)
 }
 
 func containsKey(keys [][]byte, k []byte) bool {

@@ -41,8 +41,12 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 			return fmt.Errorf("consent event: %w", err)
 		}
 	}
-	if _, err := t.cachedCustomer(ev.CustomerID); err != nil {
+	cc, err := t.cachedCustomer(ev.CustomerID)
+	if err != nil {
 		return fmt.Errorf("consent event: %w", err)
+	}
+	if cc.cur.Erased && ev.Kind != model.ConsentErasure {
+		return fmt.Errorf("consent event: customer %d was erased; record consent on a new customer record", ev.CustomerID)
 	}
 	id, err := t.nextID(bConsentIDs)
 	if err != nil {
@@ -63,6 +67,13 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 	if err := t.bucket(bConsentIDs).Put(u64(id), u64(uint64(ev.CustomerID))); err != nil {
 		return err
 	}
+	if ev.Kind == model.ConsentOptIn && ev.HasEvidence && cc.cur.Suppressed {
+		if err := t.liftSuppression(cc.cur, ev); err != nil {
+			return err
+		}
+		cc.dirty = true
+	}
+	t.markConsentDirty(ev.CustomerID)
 	t.count("consent_events", 1)
 	t.change(ChangeConsent, uint64(ev.CustomerID))
 	return t.Audit("consent."+string(ev.Kind), fmt.Sprintf("customer:%d", ev.CustomerID), val)

@@ -59,6 +59,9 @@ type Store struct {
 	settings model.Settings
 
 	feed *feed
+
+	// decisionExporters add recorded decisions to personal data exports.
+	decisionExporters []decisionExporter
 }
 
 // Sentinel errors callers may test for with errors.Is.

@@ -30,6 +30,15 @@ type Tx struct {
 	changes   map[Change]struct{}
 	commitFns []func()
 
+	// Consent projection: customers whose decisions must be recomputed at
+	// the end, their cached projections, and the purposes (read once).
+	consentDirty map[model.CustomerID]struct{}
+	states       map[model.CustomerID]*ConsentState
+	purposes     []model.Purpose
+	profiling    []model.PurposeID
+	steps        map[model.StepID]*model.Step
+	recount      bool // RebuildConsentState: counters were reset
+
 	// bbolt keeps a reference to every key and value until commit, so
 	// records are encoded into scratch and copied into slab, a few large
 	// allocations instead of one per record.
@@ -131,6 +140,9 @@ func (t *Tx) flush() error {
 				return err
 			}
 		}
+	}
+	if err := t.flushConsentState(); err != nil {
+		return err
 	}
 	if len(t.counters) > 0 {
 		b := t.bucket(bCounters)

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// karton runs the CLI in-process and returns exit code, stdout and stderr.
+func karton(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	for _, args := range [][]string{
+		{"no-such-command"},
+		{"--db", db, "user", "add"},
+		{"--db", db, "user", "add", "bob"},
+		{"--db", db, "user", "add", "bob", "--role", "king"},
+		{"--db", db, "stats", "--bogus"},
+	} {
+		code, _, stderr := karton(t, args...)
+		assert.Equal(t, 2, code, "%v: %s", args, stderr)
+		assert.NotEmpty(t, stderr)
+	}
+}
+
+func TestUsersAndRoles(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	code, out, stderr := karton(t, "user", "add", "vera", "--role", "viewer", "--db", db)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "added user vera as viewer")
+
+	code, out, _ = karton(t, "--db", db, "user", "list", "--json")
+	require.Equal(t, 0, code)
+	var users []struct{ Name, Role string }
+	require.NoError(t, json.Unmarshal([]byte(out), &users))
+	roles := map[string]string{}
+	for _, u := range users {
+		roles[u.Name] = u.Role
+	}
+	assert.Equal(t, "viewer", roles["vera"])
+	assert.Equal(t, "admin", roles[osUserName()], "the local OS user is an admin")
+
+	code, _, stderr = karton(t, "--db", db, "--as", "vera", "user", "add", "max", "--role", "admin")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "vera is a viewer and may not manage users")
+	assert.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "errors are one line")
+
+	code, _, stderr = karton(t, "--db", db, "--as", "nobody", "stats")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "no such user")
+
+	code, out, _ = karton(t, "--db", db, "user", "set-role", "vera", "operator")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "vera is now operator")
+	code, _, stderr = karton(t, "--db", db, "user", "set-role", osUserName(), "viewer")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "last admin")
+}
+
+func TestStatsJSONKeys(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	code, out, stderr := karton(t, "stats", "--db", db, "--json")
+	require.Equal(t, 0, code, stderr)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &m))
+	for _, k := range []string{"customers", "channels", "purposes", "campaigns", "consent_events", "interactions", "purchases", "schema_version", "file_bytes"} {
+		assert.Contains(t, m, k)
+	}
+}
+
+func TestBackupMakesAUsableCopy(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "k.db")
+	code, _, stderr := karton(t, "--db", db, "user", "add", "vera", "--role", "viewer")
+	require.Equal(t, 0, code, stderr)
+	code, out, stderr := karton(t, "--db", db, "backup", filepath.Join(dir, "copy.db"))
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "checked")
+	code, out, _ = karton(t, "--db", filepath.Join(dir, "copy.db"), "user", "list")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "vera")
+}
+
+func TestNotAStoreIsOneClearLine(t *testing.T) {
+	code, _, stderr := karton(t, "--db", "main.go", "stats")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "not a Karton store")
+	assert.NotContains(t, strings.TrimSpace(stderr), "\n")
+}

@@ -1,0 +1,487 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"karton/model"
+)
+
+// The consent engine's store side: a projection of every customer's
+// current decision per channel kind × purpose (so screens and counts never
+// replay history), reach counters maintained from it, Check for a full
+// decision at any time t and knowledge time k, erasure with the suppression
+// list, and the export of everything held about a person.
+//
+// The projection is one record per customer in bucket consent_state,
+// recomputed in the same transaction whenever something a decision reads
+// changes: a consent event, contact data, a purchase, erasure, or a use of
+// the consent (last contact). It evaluates the decision table "now" for a
+// step that uses no profiling data and a creative that carries the
+// objection notice, i.e. the question "may we contact this person for this
+// purpose on this channel at all?". Decisions that depend on the passing of
+// time (a consent going stale, a minor turning 16) are exact in Check and
+// at launch; the projection catches up when the customer next changes or
+// when it is rebuilt (RebuildConsentState).
+
+var bConsentState = []byte("consent_state")
+
+// ScopeState is the current decision for one channel kind and purpose.
+type ScopeState struct {
+	Channel model.ChannelKind
+	Purpose model.PurposeID
+	Reason  model.Reason
+	EventID model.EventID
+	// LastContact is when this consent was last used (a message sent).
+	LastContact time.Time
+}
+
+// Allow reports whether the scope's decision allows contact.
+func (s ScopeState) Allow() bool { return s.Reason.Allows() }
+
+// ConsentState is a customer's projection: a decision per scope.
+type ConsentState struct {
+	CustomerID model.CustomerID
+	ComputedAt time.Time
+	Scopes     []ScopeState // by channel kind, then purpose id
+}
+
+// Scope finds the state of one scope.
+func (cs *ConsentState) Scope(k model.ChannelKind, p model.PurposeID) (ScopeState, bool) {
+	for _, s := range cs.Scopes {
+		if s.Channel == k && s.Purpose == p {
+			return s, true
+		}
+	}
+	return ScopeState{}, false
+}
+
+const consentStateVersion = 1
+
+func reasonCode(r model.Reason) byte { return byte(r.Rule()) }
+
+func reasonFromCode(b byte) model.Reason {
+	for _, r := range model.AllReasons() {
+		if reasonCode(r) == b {
+			return r
+		}
+	}
+	return ""
+}
+
+func encodeConsentState(cs *ConsentState) []byte {
+	var e encoder
+	e.byte1(consentStateVersion)
+	e.time(cs.ComputedAt)
+	e.uvarint(uint64(len(cs.Scopes)))
+	for _, s := range cs.Scopes {
+		e.byte1(s.Channel.Code())
+		e.uvarint(uint64(s.Purpose))
+		e.byte1(reasonCode(s.Reason))
+		e.uvarint(uint64(s.EventID))
+		e.time(s.LastContact)
+	}
+	return e.buf
+}
+
+func decodeConsentState(cid model.CustomerID, b []byte) (*ConsentState, error) {
+	d := decoder{b: b}
+	d.version(consentStateVersion, "consent state")
+	cs := &ConsentState{CustomerID: cid, ComputedAt: d.time()}
+	cs.Scopes = make([]ScopeState, d.count())
+	for i := range cs.Scopes {
+		cs.Scopes[i] = ScopeState{
+			Channel: model.KindFromCode(d.byte1()),
+			Purpose: model.PurposeID(d.uvarint()),
+			Reason:  reasonFromCode(d.byte1()),
+			EventID: model.EventID(d.uvarint()),
+		}
+		cs.Scopes[i].LastContact = d.time()
+	}
+	return cs, d.done("consent state")
+}
+
+// reachCounter names the counter of customers contactable on a scope.
+func reachCounter(k model.ChannelKind, p model.PurposeID) string {
+	return fmt.Sprintf("reach:%s:%d", k, p)
+}
+
+// ConsentState returns a customer's projection (nil if never computed).
+func (r *Reader) ConsentState(cid model.CustomerID) (*ConsentState, error) {
+	if r.w != nil {
+		if cs, ok := r.w.states[cid]; ok {
+			return cs, nil
+		}
+	}
+	v := r.tx.Bucket(bConsentState).Get(u64(uint64(cid)))
+	if v == nil {
+		return nil, nil
+	}
+	return decodeConsentState(cid, v)
+}
+
+// Reach returns how many customers are contactable now on a scope, from
+// the maintained counters.
+func (r *Reader) Reach(k model.ChannelKind, p model.PurposeID) int64 {
+	return r.Counter(reachCounter(k, p))
+}
+
+// purposesCached loads the purposes once per transaction.
+func (t *Tx) purposesCached() ([]model.Purpose, []model.PurposeID, error) {
+	if t.purposes == nil {
+		ps, err := t.Reader().Purposes()
+		if err != nil {
+			return nil, nil, err
+		}
+		t.purposes = ps
+		t.profiling = model.ProfilingPurposeIDs(ps)
+	}
+	return t.purposes, t.profiling, nil
+}
+
+// markConsentDirty asks for the customer's projection to be recomputed at
+// the end of the transaction.
+func (t *Tx) markConsentDirty(cid model.CustomerID) {
+	if t.consentDirty == nil {
+		t.consentDirty = make(map[model.CustomerID]struct{})
+	}
+	t.consentDirty[cid] = struct{}{}
+}
+
+// stateFor loads a customer's projection into the transaction's cache.
+func (t *Tx) stateFor(cid model.CustomerID) (*ConsentState, error) {
+	if cs, ok := t.states[cid]; ok {
+		return cs, nil
+	}
+	cs, err := t.Reader().ConsentState(cid)
+	if err != nil {
+		return nil, err
+	}
+	if cs == nil {
+		cs = &ConsentState{CustomerID: cid}
+	}
+	if t.states == nil {
+		t.states = make(map[model.CustomerID]*ConsentState)
+	}
+	t.states[cid] = cs
+	return cs, nil
+}
+
+// NoteContact records that a consent was used (a message was sent), which
+// keeps a confirmed opt-in from going stale (rule 8).
+func (t *Tx) NoteContact(cid model.CustomerID, k model.ChannelKind, p model.PurposeID, at time.Time) error {
+	cs, err := t.stateFor(cid)
+	if err != nil {
+		return err
+	}
+	for i := range cs.Scopes {
+		if cs.Scopes[i].Channel == k && cs.Scopes[i].Purpose == p {
+			if at.After(cs.Scopes[i].LastContact) {
+				cs.Scopes[i].LastContact = at.UTC()
+			}
+			t.markConsentDirty(cid)
+			return nil
+		}
+	}
+	cs.Scopes = append(cs.Scopes, ScopeState{Channel: k, Purpose: p, LastContact: at.UTC()})
+	t.markConsentDirty(cid)
+	return nil
+}
+
+// flushConsentState recomputes the projection of every customer whose
+// decision inputs changed, and moves the reach counters with it.
+func (t *Tx) flushConsentState() error {
+	if len(t.consentDirty) == 0 {
+		return nil
+	}
+	purposes, profiling, err := t.purposesCached()
+	if err != nil {
+		return err
+	}
+	ids := make([]model.CustomerID, 0, len(t.consentDirty))
+	for id := range t.consentDirty {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	settings := t.s.Settings()
+	b := t.bucket(bConsentState)
+	in := model.DecisionInput{ProfilingPurposes: profiling, Settings: settings, At: t.now, CreativeObjectionNotice: true}
+	for _, cid := range ids {
+		cc, err := t.cachedCustomer(cid)
+		if err != nil {
+			return err
+		}
+		old, err := t.stateFor(cid)
+		if err != nil {
+			return err
+		}
+		events, err := t.Reader().ConsentHistory(cid)
+		if err != nil {
+			return err
+		}
+		in.Customer = model.StoredFactsOf(cc.cur, cc.cur.ContactPoints)
+		in.Events = events
+		next := &ConsentState{CustomerID: cid, ComputedAt: t.now, Scopes: make([]ScopeState, 0, len(model.ChannelKinds)*len(purposes))}
+		for _, k := range model.ChannelKinds {
+			for _, p := range purposes {
+				prev, _ := old.Scope(k, p.ID)
+				in.Channel, in.Purpose, in.LastContactAt = k, p, prev.LastContact
+				d := model.Decide(&in)
+				next.Scopes = append(next.Scopes, ScopeState{Channel: k, Purpose: p.ID, Reason: d.Reason, EventID: d.EventID, LastContact: prev.LastContact})
+				if was := !t.recount && prev.Reason != "" && prev.Allow(); was != d.Allow {
+					if d.Allow {
+						t.count(reachCounter(k, p.ID), 1)
+					} else {
+						t.count(reachCounter(k, p.ID), -1)
+					}
+				}
+			}
+		}
+		t.states[cid] = next
+		if err := b.Put(u64(uint64(cid)), t.keep(encodeConsentState(next))); err != nil {
+			return err
+		}
+	}
+	t.consentDirty = nil
+	return nil
+}
+
+// CheckInput asks for one decision. Zero At means now; zero KnownAt means
+// everything recorded so far.
+type CheckInput struct {
+	Customer model.CustomerID
+	Channel  model.ChannelKind
+	Purpose  model.PurposeID
+	At       time.Time
+	KnownAt  time.Time
+	// The step's data categories and whether its creative carries the
+	// objection notice; a check outside a step assumes no profiling data
+	// and a creative with the notice.
+	DataCategories []model.DataCategory
+	WithoutNotice  bool
+}
+
+// CheckResult is a decision with what it was made from.
+type CheckResult struct {
+	model.Decision
+	At      time.Time
+	KnownAt time.Time
+	// LedgerPosition is the newest ledger entry (consent event id) that
+	// existed when the decision was made: replaying with the same inputs
+	// and this position gives the same decision.
+	LedgerPosition model.EventID
+}
+
+// Check evaluates the decision table for one customer and scope, reading
+// the full consent history. Any actor may check (the answer holds no
+// personal data).
+func (r *Reader) Check(in CheckInput) (CheckResult, error) {
+	now := r.s.now()
+	if in.At.IsZero() {
+		in.At = now
+	}
+	if in.KnownAt.IsZero() {
+		in.KnownAt = now
+	}
+	c, err := r.customerRaw(in.Customer)
+	if err != nil {
+		return CheckResult{}, err
+	}
+	purpose, err := r.Purpose(in.Purpose)
+	if err != nil {
+		return CheckResult{}, err
+	}
+	if !in.Channel.Valid() {
+		return CheckResult{}, fmt.Errorf("unknown channel kind %q", in.Channel)
+	}
+	events, err := r.ConsentHistory(in.Customer)
+	if err != nil {
+		return CheckResult{}, err
+	}
+	profiling, err := r.profilingPurposes()
+	if err != nil {
+		return CheckResult{}, err
+	}
+	settings := r.s.Settings()
+	di := model.DecisionInput{
+		Customer: model.StoredFactsOf(c, c.ContactPoints), Channel: in.Channel, Purpose: purpose,
+		ProfilingPurposes: profiling, DataCategories: in.DataCategories, CreativeObjectionNotice: !in.WithoutNotice,
+		Events: events, At: in.At, KnownAt: in.KnownAt, Settings: settings,
+	}
+	if st, err := r.ConsentState(in.Customer); err != nil {
+		return CheckResult{}, err
+	} else if st != nil {
+		if s, ok := st.Scope(in.Channel, in.Purpose); ok {
+			di.LastContactAt = s.LastContact
+		}
+	}
+	if cap, ok := settings.Caps[in.Channel]; ok {
+		di.RecentContacts = r.recentContacts(in.Customer, in.Channel, in.At, cap.Days)
+	}
+	return CheckResult{Decision: model.Decide(&di), At: in.At, KnownAt: in.KnownAt, LedgerPosition: r.LedgerHead()}, nil
+}
+
+func (r *Reader) profilingPurposes() ([]model.PurposeID, error) {
+	ps, err := r.Purposes()
+	if err != nil {
+		return nil, err
+	}
+	return model.ProfilingPurposeIDs(ps), nil
+}
+
+// recentContacts counts messages sent to the customer on a channel kind in
+// the days up to at (for the contact-pressure cap).
+func (r *Reader) recentContacts(cid model.CustomerID, k model.ChannelKind, at time.Time, days int) int {
+	from := at.AddDate(0, 0, -days)
+	prefix := u64(uint64(cid))
+	seek := appendU64(append([]byte(nil), prefix...), timeKey(at)+1)
+	c := r.tx.Bucket(bInteractions).Cursor()
+	n := 0
+	var i model.Interaction
+	k0, v := c.Seek(seek)
+	if k0 == nil {
+		k0, v = c.Last()
+	} else {
+		k0, v = c.Prev()
+	}
+	for ; k0 != nil && len(k0) == 24 && readU64(k0) == uint64(cid); k0, v = c.Prev() {
+		if timeFromKey(readU64(k0[8:])).Before(from) {
+			break
+		}
+		if decodeInteraction(k0, v, &i) == nil && i.Kind == model.InteractionSent && i.Channel == k {
+			n++
+		}
+	}
+	return n
+}
+
+// LedgerHead is the id of the newest consent event (0 when there is none).
+func (r *Reader) LedgerHead() model.EventID {
+	k, _ := r.tx.Bucket(bConsentIDs).Cursor().Last()
+	return model.EventID(readU64(k))
+}
+
+// EraseCustomer removes a person's personal data and consent evidence,
+// keeps the pseudonymous ledger and audit chain, records an erasure event
+// and puts keyed hashes of the contact points on the suppression list
+// (admin only).
+func (t *Tx) EraseCustomer(cid model.CustomerID) error {
+	if err := t.require(model.PermAdminister, "erase customers"); err != nil {
+		return err
+	}
+	cc, err := t.cachedCustomer(cid)
+	if err != nil {
+		return err
+	}
+	if cc.cur.Erased {
+		return fmt.Errorf("customer %d was erased already (on %s)", cid, cc.cur.ErasedAt.Format("2006-01-02"))
+	}
+	if err := t.suppress(cc.cur); err != nil {
+		return err
+	}
+	events, err := t.Reader().ConsentHistory(cid)
+	if err != nil {
+		return err
+	}
+	ev := t.bucket(bEvidence)
+	for _, e := range events {
+		if err := ev.Delete(u64(uint64(e.ID))); err != nil {
+			return err
+		}
+	}
+	before := *cc.cur
+	erased := &model.Customer{
+		ID: cid, Type: before.Type, CreatedAt: before.CreatedAt, UpdatedAt: t.now,
+		Erased: true, ErasedAt: t.now,
+		LastActivityAt: before.LastActivityAt, PurchaseCount: before.PurchaseCount, Revenue: before.Revenue,
+		FirstPurchaseAt: before.FirstPurchaseAt, LastPurchaseAt: before.LastPurchaseAt,
+	}
+	if err := t.putUniqueIndexes(&before, erased); err != nil {
+		return err
+	}
+	cc.cur, cc.dirty = erased, true
+	erasure := model.ConsentEvent{CustomerID: cid, Kind: model.ConsentErasure, EffectiveAt: t.now, Source: "operator"}
+	if err := t.AppendConsent(&erasure, nil); err != nil {
+		return err
+	}
+	t.change(ChangeCustomer, uint64(cid))
+	return t.Audit("customer.erase", fmt.Sprintf("customer:%d", cid), encodeConsent(nil, &erasure))
+}
+
+// liftSuppression is called when an explicit opt-in with evidence is
+// recorded for a suppressed customer: the contact point it was given for
+// comes off the list (audited), and the customer is no longer suppressed
+// once none of their contact points is on it.
+func (t *Tx) liftSuppression(c *model.Customer, ev *model.ConsentEvent) error {
+	b := t.bucket(bSuppression)
+	var h []byte
+	switch ev.Channel {
+	case model.KindEmail:
+		if e := model.NormalizeEmail(c.Email); e != "" {
+			h = t.s.contactHash("email", e)
+		}
+	case model.KindSMS, model.KindMessenger, model.KindPhone:
+		if c.Phone != "" {
+			h = t.s.contactHash("phone", c.Phone)
+		}
+	}
+	if h == nil || b.Get(h) == nil {
+		return nil
+	}
+	if err := b.Delete(h); err != nil {
+		return err
+	}
+	still := false
+	for _, x := range t.s.contactHashes(c) {
+		still = still || b.Get(x) != nil
+	}
+	c.Suppressed = still
+	return t.Audit("suppression.lift", fmt.Sprintf("customer:%d", c.ID), h)
+}
+
+// RebuildConsentState recomputes every customer's projection and the reach
+// counters from scratch (admin only), in batches; returns the customers done.
+func (s *Store) RebuildConsentState(by model.Actor) (int, error) {
+	if err := by.Require(model.PermAdminister, "rebuild the consent projection"); err != nil {
+		return 0, err
+	}
+	var after model.CustomerID
+	n := 0
+	for first := true; ; first = false {
+		var last model.CustomerID
+		count := 0
+		err := s.Update(by, func(t *Tx) error {
+			if first {
+				// Reset the reach counters; every customer is re-added below.
+				c := t.tx.Bucket(bCounters).Cursor()
+				prefix := []byte("reach:")
+				var keys [][]byte
+				for k, _ := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
+					keys = append(keys, append([]byte(nil), k...))
+				}
+				for _, k := range keys {
+					if err := t.tx.Bucket(bCounters).Delete(k); err != nil {
+						return err
+					}
+				}
+			}
+			t.recount = true
+			c := t.tx.Bucket(bCustomers).Cursor()
+			for k, _ := c.Seek(u64(uint64(after) + 1)); k != nil && count < 2000; k, _ = c.Next() {
+				last = model.CustomerID(readU64(k))
+				t.markConsentDirty(last)
+				count++
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		n += count
+		if count == 0 {
+			return n, nil
+		}
+		after = last
+	}
+}
