@@ -140,13 +140,41 @@ func (t *Tx) purposesCached() ([]model.Purpose, []model.PurposeID, error) {
 	return t.purposes, t.profiling, nil
 }
 
-// markConsentDirty asks for the customer's projection to be recomputed at
-// the end of the transaction.
+// dirtyScopes says which of a customer's scopes must be recomputed.
+type dirtyScopes struct {
+	all    bool
+	scopes []scopeKey
+}
+
+type scopeKey struct {
+	k model.ChannelKind
+	p model.PurposeID
+}
+
+// markConsentDirty asks for all of the customer's projection to be
+// recomputed at the end of the transaction (the facts changed).
 func (t *Tx) markConsentDirty(cid model.CustomerID) {
 	if t.consentDirty == nil {
-		t.consentDirty = make(map[model.CustomerID]struct{})
+		t.consentDirty = make(map[model.CustomerID]*dirtyScopes)
 	}
-	t.consentDirty[cid] = struct{}{}
+	t.consentDirty[cid] = &dirtyScopes{all: true}
+}
+
+// markScopeDirty asks for one scope to be recomputed: a scoped consent
+// event or a use of the consent changes nothing else in the projection
+// (which assumes no profiling data, so rule 7 never reaches across scopes).
+func (t *Tx) markScopeDirty(cid model.CustomerID, k model.ChannelKind, p model.PurposeID) {
+	if t.consentDirty == nil {
+		t.consentDirty = make(map[model.CustomerID]*dirtyScopes)
+	}
+	d, ok := t.consentDirty[cid]
+	if !ok {
+		d = &dirtyScopes{}
+		t.consentDirty[cid] = d
+	}
+	if !d.all && !slices.Contains(d.scopes, scopeKey{k, p}) {
+		d.scopes = append(d.scopes, scopeKey{k, p})
+	}
 }
 
 // stateFor loads a customer's projection into the transaction's cache.
@@ -180,7 +208,7 @@ func (t *Tx) NoteContact(cid model.CustomerID, k model.ChannelKind, p model.Purp
 			if at.After(cs.Scopes[i].LastContact) {
 				cs.Scopes[i].LastContact = at.UTC()
 			}
-			t.markConsentDirty(cid)
+			t.markScopeDirty(cid, k, p)
 			return nil
 		}
 	}
@@ -207,6 +235,7 @@ func (t *Tx) flushConsentState() error {
 	settings := t.s.Settings()
 	b := t.bucket(bConsentState)
 	in := model.DecisionInput{ProfilingPurposes: profiling, Settings: settings, At: t.now, CreativeObjectionNotice: true}
+	full := len(model.ChannelKinds) * len(purposes)
 	for _, cid := range ids {
 		cc, err := t.cachedCustomer(cid)
 		if err != nil {
@@ -222,19 +251,39 @@ func (t *Tx) flushConsentState() error {
 		}
 		in.Customer = model.StoredFactsOf(cc.cur, cc.cur.ContactPoints)
 		in.Events = events
-		next := &ConsentState{CustomerID: cid, ComputedAt: t.now, Scopes: make([]ScopeState, 0, len(model.ChannelKinds)*len(purposes))}
-		for _, k := range model.ChannelKinds {
-			for _, p := range purposes {
-				prev, _ := old.Scope(k, p.ID)
-				in.Channel, in.Purpose, in.LastContactAt = k, p, prev.LastContact
-				d := model.Decide(&in)
-				next.Scopes = append(next.Scopes, ScopeState{Channel: k, Purpose: p.ID, Reason: d.Reason, EventID: d.EventID, LastContact: prev.LastContact})
-				if was := !t.recount && prev.Reason != "" && prev.Allow(); was != d.Allow {
-					if d.Allow {
-						t.count(reachCounter(k, p.ID), 1)
-					} else {
-						t.count(reachCounter(k, p.ID), -1)
+		dirty := t.consentDirty[cid]
+		decide := func(k model.ChannelKind, p model.Purpose, prev ScopeState) ScopeState {
+			in.Channel, in.Purpose, in.LastContactAt = k, p, prev.LastContact
+			d := model.Decide(&in)
+			if was := !t.recount && prev.Reason != "" && prev.Allow(); was != d.Allow {
+				if d.Allow {
+					t.count(reachCounter(k, p.ID), 1)
+				} else {
+					t.count(reachCounter(k, p.ID), -1)
+				}
+			}
+			return ScopeState{Channel: k, Purpose: p.ID, Reason: d.Reason, EventID: d.EventID, LastContact: prev.LastContact}
+		}
+		next := &ConsentState{CustomerID: cid, ComputedAt: t.now}
+		if !dirty.all && len(old.Scopes) == full && !t.recount {
+			// Only some scopes changed: recompute those, keep the rest.
+			next.ComputedAt = old.ComputedAt
+			next.Scopes = slices.Clone(old.Scopes)
+			for i, sc := range next.Scopes {
+				if slices.Contains(dirty.scopes, scopeKey{sc.Channel, sc.Purpose}) {
+					for _, p := range purposes {
+						if p.ID == sc.Purpose {
+							next.Scopes[i] = decide(sc.Channel, p, sc)
+						}
 					}
+				}
+			}
+		} else {
+			next.Scopes = make([]ScopeState, 0, full)
+			for _, k := range model.ChannelKinds {
+				for _, p := range purposes {
+					prev, _ := old.Scope(k, p.ID)
+					next.Scopes = append(next.Scopes, decide(k, p, prev))
 				}
 			}
 		}

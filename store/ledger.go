@@ -11,6 +11,10 @@ import (
 // AppendConsent validates a consent event and appends it to the ledger,
 // with its evidence in a separate, erasable record. The event's id is its
 // ledger position. Events are never updated or deleted.
+//
+// Every validation error (the event, its evidence, an unknown purpose or
+// customer) is returned before anything is written, so a bulk import may
+// report the line and carry on in the same transaction.
 func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) error {
 	if err := t.require(model.PermEditCustomers, "record consent events"); err != nil {
 		return err
@@ -30,6 +34,9 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 	}
 	if err := ev.Validate(t.now); err != nil {
 		return err
+	}
+	if ev.RecordedAt.After(t.now.Add(model.MaxClockSkew)) {
+		return &model.ValidationError{Entity: "consent event", Fields: []model.FieldError{{Field: "recorded_at", Reason: "is in the future"}}}
 	}
 	if len(evidence) > 0 {
 		if err := model.ValidateEvidence(evidence); err != nil {
@@ -72,8 +79,12 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 			return err
 		}
 		cc.dirty = true
+		t.markConsentDirty(ev.CustomerID)
+	} else if ev.Kind.Scoped() {
+		t.markScopeDirty(ev.CustomerID, ev.Channel, ev.PurposeID)
+	} else {
+		t.markConsentDirty(ev.CustomerID)
 	}
-	t.markConsentDirty(ev.CustomerID)
 	t.count("consent_events", 1)
 	t.change(ChangeConsent, uint64(ev.CustomerID))
 	return t.Audit("consent."+string(ev.Kind), fmt.Sprintf("customer:%d", ev.CustomerID), val)

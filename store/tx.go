@@ -32,7 +32,7 @@ type Tx struct {
 
 	// Consent projection: customers whose decisions must be recomputed at
 	// the end, their cached projections, and the purposes (read once).
-	consentDirty map[model.CustomerID]struct{}
+	consentDirty map[model.CustomerID]*dirtyScopes
 	states       map[model.CustomerID]*ConsentState
 	purposes     []model.Purpose
 	profiling    []model.PurposeID

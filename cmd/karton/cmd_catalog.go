@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"strings"
 
 	"karton/model"
 	"karton/store"
@@ -90,5 +92,73 @@ func purposeListCmd(fs *flag.FlagSet) runFunc {
 			rows = append(rows, []string{p.ID.String(), p.Name, p.Title, string(p.Category), own})
 		}
 		return table(e.stdout, []string{"ID", "NAME", "TITLE", "CATEGORY", "OWN SIMILAR PRODUCTS"}, rows)
+	}
+}
+
+func purposeAddCmd(fs *flag.FlagSet) runFunc {
+	title := fs.String("title", "", "human label")
+	category := fs.String("category", "", "service, marketing or profiling")
+	own := fs.Bool("own-similar-products", false, "advertising for the company's own similar products (UWG §7(3))")
+	desc := fs.String("description", "", "what the purpose covers")
+	return func(e *env, args []string) error {
+		if len(args) != 1 {
+			return usagef("give one purpose name (a slug like newsletter)")
+		}
+		st, err := e.open()
+		if err != nil {
+			return err
+		}
+		p := model.Purpose{Name: args[0], Title: *title, Category: model.PurposeCategory(*category), OwnSimilarProducts: *own, Description: *desc}
+		if err := st.Update(e.actor, func(tx *store.Tx) error { return tx.InsertPurpose(&p) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "added purpose %s (%s, id %d)\n", p.Name, p.Category, p.ID)
+		return nil
+	}
+}
+
+// settingsFlag collects repeated --setting key=value flags.
+type settingsFlag map[string]string
+
+func (s settingsFlag) String() string { return "" }
+
+func (s settingsFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || strings.TrimSpace(k) == "" {
+		return fmt.Errorf("%q is not key=value", v)
+	}
+	s[strings.TrimSpace(k)] = val
+	return nil
+}
+
+func channelAddCmd(fs *flag.FlagSet) runFunc {
+	kind := fs.String("kind", "", "email, sms, messenger, phone, postal, web, social or event")
+	software := fs.String("software", "", "the system that serves the channel")
+	connector := fs.String("connector", "dry", "file, webhook, smtp or dry")
+	settings := settingsFlag{}
+	fs.Var(settings, "setting", "connector setting key=value (repeat), e.g. dir=outbox/print")
+	cost := fs.String("cost", "0", "cost per contact, e.g. 0.85")
+	return func(e *env, args []string) error {
+		if len(args) != 1 {
+			return usagef("give the channel's name")
+		}
+		k, err := model.ParseChannelKind(*kind)
+		if err != nil {
+			return usagef("--kind: %v", err)
+		}
+		c, err := model.ParseMoney(*cost)
+		if err != nil {
+			return usagef("--cost: %v", err)
+		}
+		st, err := e.open()
+		if err != nil {
+			return err
+		}
+		ch := model.Channel{Name: args[0], Kind: k, Software: *software, Connector: model.Connector{Kind: model.ConnectorKind(*connector), Settings: settings}, CostPerContact: c}
+		if err := st.Update(e.actor, func(tx *store.Tx) error { return tx.InsertChannel(&ch) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "added channel %s (%s, id %d)\n", ch.Name, ch.Kind, ch.ID)
+		return nil
 	}
 }

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"karton/model"
+	"karton/store"
+)
+
+// evidenceFlag collects repeated --evidence key=value flags.
+type evidenceFlag model.Evidence
+
+func (e evidenceFlag) String() string { return "" }
+
+func (e evidenceFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || strings.TrimSpace(k) == "" {
+		return fmt.Errorf("%q is not key=value", v)
+	}
+	e[strings.TrimSpace(k)] = val
+	return nil
+}
+
+func parseTimeFlag(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, usagef("--%s: %q is not an RFC 3339 time like 2025-03-01T12:00:00Z", name, v)
+	}
+	return t.UTC(), nil
+}
+
+// scope resolves the customer, channel kind and purpose named on the
+// command line.
+func resolveScope(r *store.Reader, customer, channel, purpose string) (model.Customer, model.ChannelKind, model.Purpose, error) {
+	var c model.Customer
+	var p model.Purpose
+	if customer == "" {
+		return c, "", p, usagef("--customer is required (an id or an email address)")
+	}
+	kind, err := model.ParseChannelKind(channel)
+	if err != nil {
+		return c, "", p, usagef("--channel: %v", err)
+	}
+	if purpose == "" {
+		return c, "", p, usagef("--purpose is required (see `karton purpose list`)")
+	}
+	if p, err = r.PurposeByName(purpose); err != nil {
+		return c, "", p, err
+	}
+	c, err = r.FindCustomer(customer)
+	return c, kind, p, err
+}
+
+func consentRecordCmd(fs *flag.FlagSet) runFunc {
+	customer := fs.String("customer", "", "customer id or email address")
+	channel := fs.String("channel", "", "channel kind: email, sms, messenger, phone, postal, web, social, event")
+	purpose := fs.String("purpose", "", "purpose name (see `karton purpose list`)")
+	kind := fs.String("kind", "", "opt_in, doi_requested, doi_confirmed, opt_out, objection, parental_consent, b2b_basis")
+	basis := fs.String("basis", "", "legal basis: consent, contract, legal_obligation, legitimate_interest (default: by kind)")
+	at := fs.String("at", "", "when it happened, RFC 3339 (default: now)")
+	source := fs.String("source", "operator", "where it came from: form, call, letter, import batch, …")
+	textVersion := fs.String("text-version", "", "version of the consent text the person saw")
+	evidence := evidenceFlag{}
+	fs.Var(evidence, "evidence", "evidence as key=value (repeat): ip=…, user_agent=…, call_recording=…")
+	asJSON := jsonFlag(fs)
+	return func(e *env, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected argument %q", args[0])
+		}
+		k, err := model.ParseConsentKind(*kind)
+		if err != nil {
+			return usagef("--kind: %v", err)
+		}
+		if k == model.ConsentErasure {
+			return usagef("--kind erasure: erase a customer with `karton customer erase`")
+		}
+		b, err := model.ParseLegalBasis(*basis)
+		if err != nil {
+			return usagef("--basis: %v", err)
+		}
+		when, err := parseTimeFlag("at", *at)
+		if err != nil {
+			return err
+		}
+		st, err := e.open()
+		if err != nil {
+			return err
+		}
+		if when.IsZero() {
+			when = st.Now()
+		}
+		ev := model.ConsentEvent{Kind: k, Basis: b, EffectiveAt: when, Source: *source, TextVersion: *textVersion}
+		err = st.Update(e.actor, func(tx *store.Tx) error {
+			r := tx.Reader()
+			if k.Scoped() {
+				c, ch, p, err := resolveScope(r, *customer, *channel, *purpose)
+				if err != nil {
+					return err
+				}
+				ev.CustomerID, ev.Channel, ev.PurposeID = c.ID, ch, p.ID
+			} else {
+				c, err := r.FindCustomer(*customer)
+				if err != nil {
+					return err
+				}
+				ev.CustomerID = c.ID
+			}
+			return tx.AppendConsent(&ev, model.Evidence(evidence))
+		})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e.stdout, ev)
+		}
+		fmt.Fprintf(e.stdout, "recorded %s #%d for customer %d", ev.Kind, ev.ID, ev.CustomerID)
+		if ev.Channel != "" {
+			fmt.Fprintf(e.stdout, " on %s/%s", ev.Channel, *purpose)
+		}
+		fmt.Fprintf(e.stdout, ", effective %s\n", ev.EffectiveAt.Format(time.RFC3339))
+		return nil
+	}
+}
+
+func consentCheckCmd(fs *flag.FlagSet) runFunc {
+	customer := fs.String("customer", "", "customer id or email address")
+	channel := fs.String("channel", "", "channel kind")
+	purpose := fs.String("purpose", "", "purpose name")
+	at := fs.String("at", "", "evaluate at this time t, RFC 3339 (default: now)")
+	knownAt := fs.String("known-at", "", "use only what was recorded by this time k, RFC 3339 (default: now)")
+	asJSON := jsonFlag(fs)
+	return func(e *env, args []string) error {
+		t, err := parseTimeFlag("at", *at)
+		if err != nil {
+			return err
+		}
+		k, err := parseTimeFlag("known-at", *knownAt)
+		if err != nil {
+			return err
+		}
+		st, err := e.open()
+		if err != nil {
+			return err
+		}
+		var res store.CheckResult
+		err = st.View(e.actor, func(r *store.Reader) error {
+			c, ch, p, err := resolveScope(r, *customer, *channel, *purpose)
+			if err != nil {
+				return err
+			}
+			res, err = r.Check(store.CheckInput{Customer: c.ID, Channel: ch, Purpose: p.ID, At: t, KnownAt: k})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			event := ""
+			if res.EventID != 0 {
+				event = res.EventID.String()
+			}
+			return printJSON(e.stdout, map[string]any{
+				"allow": res.Allow, "reason": res.Reason, "rule": res.Rule, "event": event,
+				"at": res.At.Format(time.RFC3339), "known_at": res.KnownAt.Format(time.RFC3339),
+				"ledger_position": uint64(res.LedgerPosition), "explanation": res.Reason.Explain(),
+			})
+		}
+		fmt.Fprintln(e.stdout, res.Explain())
+		return nil
+	}
+}
+
+func consentHistoryCmd(fs *flag.FlagSet) runFunc {
+	customer := fs.String("customer", "", "customer id or email address")
+	asJSON := jsonFlag(fs)
+	return func(e *env, args []string) error {
+		if *customer == "" {
+			return usagef("--customer is required")
+		}
+		st, err := e.open()
+		if err != nil {
+			return err
+		}
+		type row struct {
+			model.ConsentEvent
+			Purpose  string         `json:"purpose"`
+			Evidence model.Evidence `json:"evidence,omitempty"`
+		}
+		var rows []row
+		err = st.View(e.actor, func(r *store.Reader) error {
+			c, err := r.FindCustomer(*customer)
+			if err != nil {
+				return err
+			}
+			evs, err := r.ConsentHistory(c.ID)
+			if err != nil {
+				return err
+			}
+			names := map[model.PurposeID]string{}
+			ps, err := r.Purposes()
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				names[p.ID] = p.Name
+			}
+			for _, ev := range evs {
+				evi, err := r.Evidence(ev.ID)
+				if err != nil {
+					return err
+				}
+				rows = append(rows, row{ev, names[ev.PurposeID], evi})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if rows == nil {
+				rows = []row{}
+			}
+			return printJSON(e.stdout, rows)
+		}
+		out := make([][]string, 0, len(rows))
+		for _, r := range rows {
+			scope := "all channels and purposes"
+			if r.Channel != "" {
+				scope = string(r.Channel) + "/" + r.Purpose
+			}
+			rec := ""
+			if r.RecordedAt.Sub(r.EffectiveAt) > time.Minute {
+				rec = r.RecordedAt.Format("2006-01-02 15:04")
+			}
+			out = append(out, []string{"#" + r.ID.String(), r.EffectiveAt.Format("2006-01-02 15:04"), rec, string(r.Kind), scope, r.Source, r.Actor, fmt.Sprint(len(r.Evidence))})
+		}
+		return table(e.stdout, []string{"EVENT", "EFFECTIVE", "RECORDED (IF LATER)", "KIND", "SCOPE", "SOURCE", "ACTOR", "EVIDENCE"}, out)
+	}
+}
+
+func consentImportCmd(fs *flag.FlagSet) runFunc {
+	dryRun := fs.Bool("dry-run", false, "check every line and report, write nothing")
+	asJSON := jsonFlag(fs)
+	return func(e *env, args []string) error {
+		if len(args) != 1 {
+			return usagef("give one JSON Lines file")
+		}
+		f, err := os.Open(args[0])
+		if err != nil {
+			return fmt.Errorf("cannot read %s: %w", args[0], errors.Unwrap(err))
+		}
+		defer f.Close()
+		st, err := e.open()
+		if err != nil {
+			return err
+		}
+		rep, err := st.ImportConsents(e.actor, filepath.Base(args[0]), f, *dryRun)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e.stdout, rep)
+		}
+		verb := "imported"
+		if rep.DryRun {
+			verb = "dry run: would import"
+		}
+		fmt.Fprintf(e.stdout, "%s %d of %d events (%d new customers), %d rejected\n", verb, rep.Written, rep.Read, rep.CustomersCreated, rep.Rejected)
+		for _, r := range rep.Rejections {
+			fmt.Fprintf(e.stdout, "  line %d: %s\n", r.Line, r.Reason)
+		}
+		return nil
+	}
+}
+
+func auditVerifyCmd(fs *flag.FlagSet) runFunc {
+	asJSON := jsonFlag(fs)
+	return func(e *env, args []string) error {
+		st, err := e.open()
+		if err != nil {
+			return err
+		}
+		res, err := st.VerifyAudit()
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if err := printJSON(e.stdout, res); err != nil {
+				return err
+			}
+		} else if res.OK {
+			fmt.Fprintf(e.stdout, "audit chain intact: %d entries, head %s\n", res.Entries, res.Head)
+		}
+		if !res.OK {
+			msg := fmt.Sprintf("audit chain broken at entry %d: %s", res.BrokenSeq, res.Reason)
+			if *asJSON {
+				msg = ""
+			}
+			return exitError{code: 1, msg: msg}
+		}
+		return nil
+	}
+}

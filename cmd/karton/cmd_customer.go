@@ -1,0 +1,160 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"karton/model"
+	"karton/store"
+)
+
+func customerAddCmd(fs *flag.FlagSet) runFunc {
+	var c model.Customer
+	fs.StringVar(&c.FirstName, "first-name", "", "first name")
+	fs.StringVar(&c.LastName, "last-name", "", "last name")
+	fs.StringVar(&c.Salutation, "salutation", "", "Frau, Herr, …")
+	fs.StringVar(&c.Email, "email", "", "email address")
+	fs.StringVar(&c.Phone, "phone", "", "phone number (national numbers are read in the store's region)")
+	fs.StringVar(&c.Company, "company", "", "company (makes a business contact)")
+	fs.StringVar(&c.Address.Street, "street", "", "street and number")
+	fs.StringVar(&c.Address.PostalCode, "postal-code", "", "postal code")
+	fs.StringVar(&c.Address.City, "city", "", "city")
+	fs.StringVar(&c.Address.Country, "country", "", "country code (default: the store's region)")
+	birth := fs.String("birth-date", "", "birth date YYYY-MM-DD")
+	tags := fs.String("tags", "", "comma-separated tags")
+	asJSON := jsonFlag(fs)
+	return func(e *env, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected argument %q", args[0])
+		}
+		if *birth != "" {
+			d, err := model.ParseDate(*birth)
+			if err != nil {
+				return usagef("--birth-date: %v", err)
+			}
+			c.BirthDate = d
+		}
+		for _, t := range strings.Split(*tags, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				c.Tags = append(c.Tags, t)
+			}
+		}
+		st, err := e.open()
+		if err != nil {
+			return err
+		}
+		if err := st.Update(e.actor, func(tx *store.Tx) error { return tx.InsertCustomer(&c) }); err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e.stdout, c)
+		}
+		fmt.Fprintf(e.stdout, "created customer %d (%s)", c.ID, c.DisplayName())
+		if c.Suppressed {
+			fmt.Fprint(e.stdout, "; SUPPRESSED: a contact point belongs to an erased person, so nobody may contact this customer until a new explicit opt-in with evidence is recorded")
+		}
+		fmt.Fprintln(e.stdout)
+		return nil
+	}
+}
+
+func customerShowCmd(fs *flag.FlagSet) runFunc {
+	asJSON := jsonFlag(fs)
+	return func(e *env, args []string) error {
+		if len(args) != 1 {
+			return usagef("give one customer id or email address")
+		}
+		st, err := e.open()
+		if err != nil {
+			return err
+		}
+		var v store.CustomerView
+		err = st.View(e.actor, func(r *store.Reader) error {
+			c, err := r.FindCustomer(args[0])
+			if err != nil {
+				return err
+			}
+			v, err = r.CustomerView(c.ID, 10)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e.stdout, v)
+		}
+		c := v.Customer
+		cur := st.Settings().Currency
+		rows := [][]string{
+			{"id", c.ID.String()}, {"name", c.DisplayName()}, {"type", string(c.Type)}, {"email", c.Email}, {"phone", c.Phone},
+			{"address", strings.Trim(fmt.Sprintf("%s, %s %s, %s", c.Address.Street, c.Address.PostalCode, c.Address.City, c.Address.Country), ", ")},
+			{"birth date", c.BirthDate.String()}, {"tags", strings.Join(c.Tags, ", ")},
+			{"purchases", fmt.Sprintf("%d, %s", c.PurchaseCount, c.Revenue.Format(cur))},
+			{"last activity", fmtTime(c.LastActivityAt)}, {"consent events", fmt.Sprint(len(v.Consents))},
+		}
+		if c.Suppressed {
+			rows = append(rows, []string{"suppressed", "yes: a contact point matches an erased person"})
+		}
+		return table(e.stdout, []string{"FIELD", "VALUE"}, rows)
+	}
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func customerExportCmd(fs *flag.FlagSet) runFunc {
+	return func(e *env, args []string) error {
+		if len(args) != 1 {
+			return usagef("give one customer id or email address")
+		}
+		st, err := e.open()
+		if err != nil {
+			return err
+		}
+		var id model.CustomerID
+		if err := st.View(e.actor, func(r *store.Reader) error {
+			c, err := r.FindCustomer(args[0])
+			id = c.ID
+			return err
+		}); err != nil {
+			return err
+		}
+		pd, err := st.ExportPersonalData(e.actor, id)
+		if err != nil {
+			return err
+		}
+		return printJSON(e.stdout, pd)
+	}
+}
+
+func customerEraseCmd(fs *flag.FlagSet) runFunc {
+	return func(e *env, args []string) error {
+		if len(args) != 1 {
+			return usagef("give one customer id or email address")
+		}
+		st, err := e.open()
+		if err != nil {
+			return err
+		}
+		var id model.CustomerID
+		err = st.Update(e.actor, func(tx *store.Tx) error {
+			c, err := tx.Reader().FindCustomer(args[0])
+			if err != nil {
+				return err
+			}
+			id = c.ID
+			return tx.EraseCustomer(c.ID)
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "erased customer %d: personal data and consent evidence removed, contact points suppressed; the ledger and audit chain keep their pseudonymous entries\n", id)
+		return nil
+	}
+}

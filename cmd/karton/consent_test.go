@@ -1,0 +1,157 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type checkJSON struct {
+	Allow  bool   `json:"allow"`
+	Reason string `json:"reason"`
+	Rule   int    `json:"rule"`
+	Event  string `json:"event"`
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, stderr := karton(t, args...)
+	require.Equal(t, 0, code, "%v: %s", args, stderr)
+	return out
+}
+
+func checkScope(t *testing.T, db string, extra ...string) checkJSON {
+	t.Helper()
+	args := append([]string{"--db", db, "consent", "check", "--customer", "jana@example.de", "--channel", "email", "--purpose", "newsletter", "--json"}, extra...)
+	var c checkJSON
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, args...)), &c))
+	return c
+}
+
+func TestConsentAcceptanceFlow(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	mustRun(t, "--db", db, "purpose", "add", "newsletter", "--category", "marketing", "--own-similar-products")
+	mustRun(t, "--db", db, "customer", "add", "--email", "jana@example.de", "--first-name", "Jana")
+	before := time.Now().UTC().Add(-time.Minute).Format(time.RFC3339)
+	mustRun(t, "--db", db, "consent", "record", "--customer", "jana@example.de", "--channel", "email", "--purpose", "newsletter", "--kind", "opt_in", "--at", before, "--evidence", "ip=192.0.2.1")
+	mustRun(t, "--db", db, "consent", "record", "--customer", "jana@example.de", "--channel", "email", "--purpose", "newsletter", "--kind", "doi_confirmed", "--at", before)
+	c := checkScope(t, db)
+	assert.True(t, c.Allow)
+	assert.Equal(t, "CONSENT_DOI", c.Reason)
+	assert.Equal(t, 9, c.Rule)
+
+	mustRun(t, "--db", db, "consent", "record", "--customer", "jana@example.de", "--channel", "email", "--purpose", "newsletter", "--kind", "opt_out")
+	c = checkScope(t, db)
+	assert.False(t, c.Allow)
+	assert.Equal(t, "WITHDRAWN", c.Reason)
+	assert.Equal(t, "CONSENT_DOI", checkScope(t, db, "--at", before).Reason, "before the opt-out it allowed")
+
+	assert.Contains(t, mustRun(t, "--db", db, "audit", "verify"), "intact")
+	mustRun(t, "--db", db, "customer", "erase", "jana@example.de")
+	assert.Contains(t, mustRun(t, "--db", db, "audit", "verify"), "intact")
+	code, out, _ := karton(t, "--db", db, "consent", "check", "--customer", "1", "--channel", "email", "--purpose", "newsletter", "--json")
+	require.Equal(t, 0, code)
+	require.NoError(t, json.Unmarshal([]byte(out), &c))
+	assert.Equal(t, "ERASED_SUPPRESSED", c.Reason)
+	assert.Contains(t, mustRun(t, "--db", db, "customer", "add", "--email", "JANA@example.de"), "SUPPRESSED")
+	assert.Equal(t, "ERASED_SUPPRESSED", checkScope(t, db).Reason)
+}
+
+func TestConsentRecordRejectsBadInput(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	mustRun(t, "--db", db, "purpose", "add", "newsletter", "--category", "marketing")
+	mustRun(t, "--db", db, "customer", "add", "--email", "jana@example.de")
+	base := []string{"--db", db, "consent", "record", "--customer", "jana@example.de", "--purpose", "newsletter"}
+	for _, tc := range []struct {
+		args []string
+		code int
+		says string
+	}{
+		{[]string{"--channel", "email", "--kind", "maybe"}, 2, "unknown consent kind"},
+		{[]string{"--channel", "fax", "--kind", "opt_in"}, 2, "unknown channel kind"},
+		{[]string{"--channel", "email", "--kind", "opt_in", "--at", "yesterday"}, 2, "RFC 3339"},
+		{[]string{"--channel", "email", "--kind", "opt_in", "--at", "2099-01-01T00:00:00Z"}, 1, "in the future"},
+		{[]string{"--channel", "email", "--kind", "opt_in", "--evidence", "blob=" + strings.Repeat("x", 5000)}, 1, "limit is 4096 bytes"},
+		{[]string{"--channel", "email", "--kind", "opt_in", "--purpose", "nope"}, 1, "no purpose"},
+		{[]string{"--channel", "email", "--kind", "opt_in", "--customer", "nobody@example.de"}, 1, "no customer"},
+	} {
+		code, _, stderr := karton(t, append(append([]string{}, base...), tc.args...)...)
+		assert.Equal(t, tc.code, code, "%v: %s", tc.args, stderr)
+		assert.Contains(t, stderr, tc.says, "%v", tc.args)
+	}
+	var hist []any
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--db", db, "consent", "history", "--customer", "jana@example.de", "--json")), &hist))
+	assert.Empty(t, hist, "nothing was written")
+}
+
+func TestConsentImportReportsEveryBadLine(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "k.db")
+	mustRun(t, "--db", db, "purpose", "add", "newsletter", "--category", "marketing")
+	mustRun(t, "--db", db, "customer", "add", "--email", "known@example.de")
+	lines := []string{
+		`{"customer_email":"known@example.de","channel":"email","purpose":"newsletter","kind":"opt_in","at":"2025-01-01T10:00:00Z","evidence":{"ip":"192.0.2.1"}}`,
+		`{"customer_email":"new@example.de","channel":"email","purpose":"newsletter","kind":"opt_in","at":"2025-01-01T10:00:00Z"}`,
+		`{"customer":1,"channel":"email","purpose":"newsletter","kind":"doi_confirmed","at":"2025-01-01T10:05:00Z"}`,
+		`this is not json`,
+		`{"customer":1,"channel":"email","purpose":"newsletter","kind":"opt_in","at":"01.01.2025"}`,
+		`{"customer":1,"channel":"email","purpose":"nope","kind":"opt_in","at":"2025-01-01T10:00:00Z"}`,
+		`{"customer":999,"channel":"email","purpose":"newsletter","kind":"opt_in","at":"2025-01-01T10:00:00Z"}`,
+		`{"customer":1,"channel":"email","purpose":"newsletter","kind":"opt_in","at":"2099-01-01T10:00:00Z"}`,
+		``,
+		`{"customer_email":"broken@","channel":"email","purpose":"newsletter","kind":"opt_in","at":"2025-01-01T10:00:00Z"}`,
+	}
+	file := filepath.Join(dir, "consents.jsonl")
+	require.NoError(t, os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o600))
+
+	var rep struct {
+		Read, Written, Rejected int
+		CustomersCreated        int `json:"customers_created"`
+		Rejections              []struct {
+			Line   int
+			Reason string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--db", db, "consent", "import", file, "--dry-run", "--json")), &rep))
+	assert.Equal(t, 9, rep.Read)
+	assert.Equal(t, 3, rep.Written)
+	assert.Equal(t, 6, rep.Rejected)
+	stats := mustRun(t, "--db", db, "stats", "--json")
+	assert.Contains(t, stats, `"consent_events": 0`, "a dry run writes nothing")
+
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--db", db, "consent", "import", file, "--json")), &rep))
+	assert.Equal(t, 3, rep.Written)
+	assert.Equal(t, 1, rep.CustomersCreated)
+	lines2 := map[int]string{}
+	for _, r := range rep.Rejections {
+		lines2[r.Line] = r.Reason
+	}
+	assert.Contains(t, lines2[4], "not a JSON object")
+	assert.Contains(t, lines2[5], "RFC 3339")
+	assert.Contains(t, lines2[6], "unknown purpose")
+	assert.Contains(t, lines2[7], "no customer 999")
+	assert.Contains(t, lines2[8], "in the future")
+	assert.Contains(t, lines2[10], "customer_email")
+	assert.Contains(t, mustRun(t, "--db", db, "stats", "--json"), `"consent_events": 3`)
+	assert.Contains(t, mustRun(t, "--db", db, "audit", "verify"), "intact")
+}
+
+func TestAuditVerifyJSON(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	mustRun(t, "--db", db, "purpose", "add", "newsletter", "--category", "marketing")
+	var v struct {
+		OK      bool
+		Entries int
+		Head    string
+	}
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--db", db, "audit", "verify", "--json")), &v))
+	assert.True(t, v.OK)
+	assert.Equal(t, 2, v.Entries)
+	assert.Len(t, v.Head, 64)
+}
