@@ -43,6 +43,7 @@ func (t *Tx) AddInteraction(i *model.Interaction) error {
 			return err
 		}
 	}
+	t.rollup(interactionRollupKey(i), 1, int64(i.Value))
 	t.count("interactions", 1)
 	t.change(ChangeInteraction, uint64(i.CustomerID))
 	return nil
@@ -104,6 +105,7 @@ func (t *Tx) AddPurchase(p *model.Purchase) error {
 	if p.EmailCollected && p.ObjectionNotice {
 		c.EmailFromPurchase = true
 	}
+	t.rollup(purchaseRollupKey(p.At), 1, int64(p.Amount))
 	t.count("purchases", 1)
 	t.count("revenue", int64(p.Amount))
 	t.change(ChangePurchase, uint64(p.CustomerID))

@@ -38,6 +38,7 @@ type Tx struct {
 	profiling    []model.PurposeID
 	steps        map[model.StepID]*model.Step
 	recount      bool // RebuildConsentState: counters were reset
+	rollups      map[rollupKey]rollupVal
 
 	// bbolt keeps a reference to every key and value until commit, so
 	// records are encoded into scratch and copied into slab, a few large
@@ -142,6 +143,9 @@ func (t *Tx) flush() error {
 		}
 	}
 	if err := t.flushConsentState(); err != nil {
+		return err
+	}
+	if err := t.flushRollups(); err != nil {
 		return err
 	}
 	if len(t.counters) > 0 {
