@@ -43,6 +43,7 @@ import (
 //	campaign_steps    cmid sid                              -
 //	segments          sgid                                  segment
 //	audit             seq                                   audit entry    (append-only chain)
+//	scores            cid                                   RFM and CLV (scores.go)
 //	rollups           see rollups.go                        counts and sums per day
 //	consent_state     cid                                   projection: decision per scope (consent.go)
 //	suppression       HMAC-SHA256(secret, contact point)    time added     (erased people)
@@ -86,7 +87,7 @@ var allBuckets = [][]byte{
 	bMeta, bCounters, bUsers, bCustomers, bCustEmail, bCustPhone, bCustSource, bCustName,
 	bCustFirstName, bCustActivity, bCustValue, bCustCity, bCustTag, bInteractions, bPurchases,
 	bPurchaseOrders, bConsent, bConsentIDs, bEvidence, bChannels, bPurposes, bPurposeNames,
-	bCampaigns, bSteps, bCampaignSteps, bSegments, bAudit, bSuppression, bConsentState, bRollups,
+	bCampaigns, bSteps, bCampaignSteps, bSegments, bAudit, bSuppression, bConsentState, bRollups, bScores,
 }
 
 // appendOnly buckets only ever grow at their right edge, so their pages can
