@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -59,6 +60,10 @@ type Store struct {
 	settings model.Settings
 
 	feed *feed
+
+	// bulk is the bulk load (or index rebuild) that owns the store's
+	// writes while it runs; see BeginBulkLoad.
+	bulk atomic.Pointer[BulkLoad]
 }
 
 // Sentinel errors callers may test for with errors.Is.
