@@ -1,16 +1,21 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"karton/model"
 )
@@ -71,15 +76,19 @@ type BulkLoad struct {
 	seed    maphash.Seed
 	emails  map[uint64]model.CustomerID
 	collide map[uint64][]model.CustomerID
-	// keys collects the deferred index entries of each new customer as it
-	// is first written; customers written again later (rewritten) have
-	// theirs recomputed from the record at Finish.
-	keys      [numDeferred]keyArena
+	// spills collect the deferred index entries of each new customer as
+	// it is first written, in temporary files (not memory: a million
+	// customers have ~200 MB of index keys); customers written again later
+	// (rewritten) have theirs recomputed from the record at Finish.
+	spills    *spillSet
 	rewritten map[model.CustomerID]struct{}
 	created   int
 	done      bool
-	// pendingEmails lists the hashes the running transaction added, to
-	// forget them if it rolls back.
+	// txKeys and pendingEmails hold what the running transaction added:
+	// the keys go to the spill files when it commits, the email hashes
+	// are forgotten if it rolls back.
+	txKeys        [numDeferred][]byte
+	txCreated     int
 	pendingEmails *[]uint64
 }
 
@@ -102,7 +111,13 @@ func (s *Store) BeginBulkLoad(by model.Actor) (*BulkLoad, error) {
 	if !s.bulk.CompareAndSwap(nil, b) {
 		return nil, ErrBulkLoad
 	}
-	err := s.update(by, b, func(t *Tx) error {
+	spills, err := newSpillSet(filepath.Dir(s.path))
+	if err != nil {
+		s.bulk.Store(nil)
+		return nil, err
+	}
+	b.spills = spills
+	err = s.update(by, b, func(t *Tx) error {
 		meta := t.tx.Bucket(bMeta)
 		if v := meta.Get(metaBulkPending); v != nil {
 			return fmt.Errorf("an earlier bulk load (from customer %d) did not finish; rebuild the customer indexes first (RebuildCustomerIndexes)", readU64(v))
@@ -111,6 +126,7 @@ func (s *Store) BeginBulkLoad(by model.Actor) (*BulkLoad, error) {
 		return meta.Put(metaBulkPending, u64(uint64(b.first)))
 	})
 	if err != nil {
+		spills.close()
 		s.bulk.Store(nil)
 		return nil, err
 	}
@@ -134,45 +150,48 @@ func (b *BulkLoad) Update(by model.Actor, fn func(tx *Tx) error) error {
 	if b.done {
 		return errors.New("the bulk load has finished")
 	}
-	var marks [numDeferred]arenaMark
-	for i := range b.keys {
-		marks[i] = b.keys[i].mark()
-	}
 	var added []uint64
 	b.pendingEmails = &added
+	for i := range b.txKeys {
+		b.txKeys[i] = b.txKeys[i][:0]
+	}
+	b.txCreated = 0
 	err := b.s.update(by, b, fn)
 	b.pendingEmails = nil
 	if err != nil {
-		for i := range b.keys {
-			b.keys[i].reset(marks[i])
-		}
 		for _, h := range added {
 			delete(b.emails, h)
 			delete(b.collide, h)
 		}
+		return err
 	}
-	return err
+	b.created += b.txCreated
+	for i := range b.txKeys {
+		if err := b.spills.write(i, b.txKeys[i]); err != nil {
+			return fmt.Errorf("bulk load: keep index keys: %w", err)
+		}
+	}
+	return nil
 }
 
 // Finish adds the load's customers to the deferred indexes, clears the
-// marker and lets other writers in again. It runs even when ctx is already
-// cancelled only as far as ctx allows; an unfinished Finish leaves the
-// marker (see RebuildCustomerIndexes). progress, if set, is called with
-// index entries written so far.
+// marker and lets other writers in again. Cancelling ctx stops it between
+// write transactions and leaves the marker (see RebuildCustomerIndexes).
+// progress, if set, is called after each index with the bytes of index
+// keys written so far and in all.
 func (b *BulkLoad) Finish(ctx context.Context, progress func(done, total int)) error {
 	if b.done {
 		return nil
 	}
 	b.done = true
 	defer b.s.bulk.Store(nil)
+	defer b.spills.close()
+	b.emails, b.collide = nil, nil // no more inserts: let the memory go
 	// Customers written again after their first transaction: their
 	// collected keys may be stale, so take the keys from the record.
+	var extra [numDeferred][]byte
 	if len(b.rewritten) > 0 {
 		err := b.s.db.View(func(tx *bolt.Tx) error {
-			stale := func(i int, key, val []byte) bool { return isRewritten(b.rewritten, i, key, val) }
-			for i := range b.keys {
-				b.keys[i].drop(i, stale)
-			}
 			bk := tx.Bucket(bCustomers)
 			ids := make([]model.CustomerID, 0, len(b.rewritten))
 			for id := range b.rewritten {
@@ -188,7 +207,7 @@ func (b *BulkLoad) Finish(ctx context.Context, progress func(done, total int)) e
 				if err := decodeCustomer(v, &c); err != nil {
 					return fmt.Errorf("customer %d: %w", id, err)
 				}
-				deferredKeys(&c, func(i int, key, val []byte) { b.keys[i].add(key, val) })
+				deferredKeys(&c, func(i int, key, val []byte) { extra[i] = appendEntry(extra[i], key, val) })
 			}
 			return nil
 		})
@@ -196,17 +215,17 @@ func (b *BulkLoad) Finish(ctx context.Context, progress func(done, total int)) e
 			return err
 		}
 	}
-	if err := b.s.buildIndexes(ctx, &b.keys, false, b.by, progress); err != nil {
+	stale := func(i int, key, val []byte) bool { return isRewritten(b.rewritten, i, key, val) }
+	if err := b.s.buildIndexes(ctx, b.spills, &extra, stale, false, b.by, progress); err != nil {
 		return err
 	}
-	err := b.s.update(b.by, b, func(t *Tx) error {
+	return b.s.update(b.by, b, func(t *Tx) error {
 		if err := t.tx.Bucket(bMeta).Delete(metaBulkPending); err != nil {
 			return err
 		}
 		t.change(ChangeBulk, 0)
 		return t.Audit("customers.bulk_load", fmt.Sprintf("customers:%d-", b.first), []byte("created="+strconv.Itoa(b.created)))
 	})
-	return err
 }
 
 // RebuildCustomerIndexes rebuilds the eight deferred customer indexes
@@ -221,21 +240,40 @@ func (s *Store) RebuildCustomerIndexes(ctx context.Context, by model.Actor) erro
 		return ErrBulkLoad
 	}
 	defer s.bulk.Store(nil)
-	var keys [numDeferred]keyArena
-	err := s.db.View(func(tx *bolt.Tx) error {
+	spills, err := newSpillSet(filepath.Dir(s.path))
+	if err != nil {
+		return err
+	}
+	defer spills.close()
+	var buf [numDeferred][]byte
+	err = s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bCustomers).ForEach(func(k, v []byte) error {
 			var c model.Customer
 			if err := decodeCustomer(v, &c); err != nil {
 				return fmt.Errorf("customer %d: %w", readU64(k), err)
 			}
-			deferredKeys(&c, func(i int, key, val []byte) { keys[i].add(key, val) })
+			deferredKeys(&c, func(i int, key, val []byte) { buf[i] = appendEntry(buf[i], key, val) })
+			for i := range buf {
+				if len(buf[i]) > 1<<20 {
+					if err := spills.write(i, buf[i]); err != nil {
+						return err
+					}
+					buf[i] = buf[i][:0]
+				}
+			}
 			return nil
 		})
 	})
 	if err != nil {
 		return err
 	}
-	if err := s.buildIndexes(ctx, &keys, true, by, nil); err != nil {
+	for i := range buf {
+		if err := spills.write(i, buf[i]); err != nil {
+			return err
+		}
+	}
+	var none [numDeferred][]byte
+	if err := s.buildIndexes(ctx, spills, &none, nil, true, by, nil); err != nil {
 		return err
 	}
 	return s.update(by, owner, func(t *Tx) error {
@@ -292,8 +330,8 @@ func (b *BulkLoad) deferCustomer(cc *cachedCustomer) {
 		b.rewritten[cc.cur.ID] = struct{}{}
 		return
 	}
-	b.created++
-	deferredKeys(cc.cur, func(i int, key, val []byte) { b.keys[i].add(key, val) })
+	b.txCreated++
+	deferredKeys(cc.cur, func(i int, key, val []byte) { b.txKeys[i] = appendEntry(b.txKeys[i], key, val) })
 }
 
 // owns reports whether the customer was created by this load.
@@ -351,79 +389,102 @@ func (b *BulkLoad) addEmail(t *Tx, email string, id model.CustomerID) error {
 	return nil
 }
 
-// keyArena holds index entries in a few large chunks (no allocation per
-// entry, no copying as it grows): each entry is a 2-byte key length, the
-// key, a 1-byte value length and the value.
-type keyArena struct {
-	chunks [][]byte
-	refs   []uint64 // chunk<<32 | offset
+// appendEntry encodes an index entry: a 2-byte key length, the key, a
+// 1-byte value length and the value.
+func appendEntry(buf, key, val []byte) []byte {
+	buf = binary.BigEndian.AppendUint16(buf, uint16(len(key)))
+	buf = append(buf, key...)
+	buf = append(buf, byte(len(val)))
+	return append(buf, val...)
 }
 
-const arenaChunk = 4 << 20
+// entryAt decodes the entry at off in buf and returns the offset after it.
+func entryAt(buf []byte, off int) (key, val []byte, next int) {
+	n := int(binary.BigEndian.Uint16(buf[off:]))
+	key = buf[off+2 : off+2+n : off+2+n]
+	vn := int(buf[off+2+n])
+	val = buf[off+3+n : off+3+n+vn : off+3+n+vn]
+	return key, val, off + 3 + n + vn
+}
 
-type arenaMark struct{ chunks, last, refs int }
+// spillSet keeps the collected entries of each deferred index in a
+// temporary file next to the store (unlinked at once where the system
+// allows, so a crash leaves nothing behind).
+type spillSet struct {
+	files [numDeferred]*os.File
+	w     [numDeferred]*bufio.Writer
+	size  [numDeferred]int64
+}
 
-func (a *keyArena) mark() arenaMark {
-	m := arenaMark{chunks: len(a.chunks), refs: len(a.refs)}
-	if len(a.chunks) > 0 {
-		m.last = len(a.chunks[len(a.chunks)-1])
+func newSpillSet(dir string) (*spillSet, error) {
+	sp := &spillSet{}
+	for i := range sp.files {
+		f, err := os.CreateTemp(dir, ".karton-bulk-*")
+		if err != nil {
+			sp.close()
+			return nil, fmt.Errorf("bulk load: temporary file for index keys: %w", err)
+		}
+		os.Remove(f.Name()) // Unix: the open file lives on, nameless; elsewhere close removes it
+		sp.files[i] = f
+		sp.w[i] = bufio.NewWriterSize(f, 256<<10)
 	}
-	return m
+	return sp, nil
 }
 
-// reset forgets what was added after the mark (a rolled-back transaction).
-func (a *keyArena) reset(m arenaMark) {
-	a.chunks = a.chunks[:m.chunks]
-	if m.chunks > 0 {
-		a.chunks[m.chunks-1] = a.chunks[m.chunks-1][:m.last]
+func (sp *spillSet) write(i int, entries []byte) error {
+	if len(entries) == 0 {
+		return nil
 	}
-	a.refs = a.refs[:m.refs]
+	sp.size[i] += int64(len(entries))
+	_, err := sp.w[i].Write(entries)
+	return err
 }
 
-func (a *keyArena) add(key, val []byte) {
-	need := 3 + len(key) + len(val)
-	if len(a.chunks) == 0 || cap(a.chunks[len(a.chunks)-1])-len(a.chunks[len(a.chunks)-1]) < need {
-		a.chunks = append(a.chunks, make([]byte, 0, max(arenaChunk, need)))
+// load returns all entries of index i.
+func (sp *spillSet) load(i int) ([]byte, error) {
+	if err := sp.w[i].Flush(); err != nil {
+		return nil, err
 	}
-	ci := len(a.chunks) - 1
-	c := a.chunks[ci]
-	off := len(c)
-	c = binary.BigEndian.AppendUint16(c, uint16(len(key)))
-	c = append(c, key...)
-	c = append(c, byte(len(val)))
-	c = append(c, val...)
-	a.chunks[ci] = c
-	a.refs = append(a.refs, uint64(ci)<<32|uint64(off))
+	buf := make([]byte, sp.size[i])
+	_, err := sp.files[i].ReadAt(buf, 0)
+	if err != nil && !(errors.Is(err, io.EOF) && len(buf) == 0) {
+		return nil, err
+	}
+	return buf, nil
 }
 
-func (a *keyArena) entry(ref uint64) (key, val []byte) {
-	c := a.chunks[ref>>32]
-	off := int(uint32(ref))
-	n := int(binary.BigEndian.Uint16(c[off:]))
-	key = c[off+2 : off+2+n : off+2+n]
-	vn := int(c[off+2+n])
-	val = c[off+3+n : off+3+n+vn : off+3+n+vn]
-	return key, val
+// release closes and removes the file of index i.
+func (sp *spillSet) release(i int) {
+	if f := sp.files[i]; f != nil {
+		f.Close()
+		os.Remove(f.Name())
+		sp.files[i] = nil
+	}
 }
 
-// drop removes the entries for which stale returns true.
-func (a *keyArena) drop(i int, stale func(i int, key, val []byte) bool) {
-	a.refs = slices.DeleteFunc(a.refs, func(ref uint64) bool {
-		k, v := a.entry(ref)
-		return stale(i, k, v)
-	})
+func (sp *spillSet) close() {
+	for i := range sp.files {
+		sp.release(i)
+	}
 }
 
-// sortedRefs orders the entries by key; most comparisons are settled by
-// the first eight bytes.
-func (a *keyArena) sortedRefs() []uint64 {
-	type item struct{ prefix, ref uint64 }
-	items := make([]item, len(a.refs))
-	for j, ref := range a.refs {
-		k, _ := a.entry(ref)
-		var p [8]byte
-		copy(p[:], k)
-		items[j] = item{binary.BigEndian.Uint64(p[:]), ref}
+// sortEntries returns the offsets of the entries in buf ordered by key;
+// most comparisons are settled by the first eight bytes. drop, if set,
+// leaves entries out.
+func sortEntries(buf []byte, i int, drop func(i int, key, val []byte) bool) []uint32 {
+	type item struct {
+		prefix uint64
+		off    uint32
+	}
+	var items []item
+	for off := 0; off < len(buf); {
+		k, v, next := entryAt(buf, off)
+		if drop == nil || !drop(i, k, v) {
+			var p [8]byte
+			copy(p[:], k)
+			items = append(items, item{binary.BigEndian.Uint64(p[:]), uint32(off)})
+		}
+		off = next
 	}
 	slices.SortFunc(items, func(x, y item) int {
 		switch {
@@ -432,38 +493,58 @@ func (a *keyArena) sortedRefs() []uint64 {
 		case x.prefix > y.prefix:
 			return 1
 		}
-		kx, _ := a.entry(x.ref)
-		ky, _ := a.entry(y.ref)
+		kx, _, _ := entryAt(buf, int(x.off))
+		ky, _, _ := entryAt(buf, int(y.off))
 		return bytes.Compare(kx, ky)
 	})
-	out := a.refs[:0]
-	for _, it := range items {
-		out = append(out, it.ref)
+	offs := make([]uint32, len(items))
+	for j, it := range items {
+		offs[j] = it.off
 	}
-	return out
+	return offs
 }
 
 // indexWriteBatch is the number of index entries per write transaction
 // while building: sorted appends, so large transactions are cheap.
 const indexWriteBatch = 200000
 
-// buildIndexes writes the collected entries into the deferred indexes in
-// key order, one index at a time, freeing each arena when it is written.
+// buildIndexes writes the collected entries (spilled, plus extra) into
+// the deferred indexes in key order, one index at a time so that only one
+// index's keys are in memory. drop leaves stale spilled entries out.
 // fresh recreates the buckets first (a full rebuild).
-func (s *Store) buildIndexes(ctx context.Context, keys *[numDeferred]keyArena, fresh bool, by model.Actor, progress func(done, total int)) error {
-	total := 0
-	for i := range keys {
-		total += len(keys[i].refs)
+func (s *Store) buildIndexes(ctx context.Context, spills *spillSet, extra *[numDeferred][]byte, drop func(i int, key, val []byte) bool, fresh bool, by model.Actor, progress func(done, total int)) error {
+	var total int64
+	for i := range spills.size {
+		total += spills.size[i] + int64(len(extra[i]))
 	}
 	owner := s.bulk.Load()
-	done := 0
-	for i := range keys {
-		a := &keys[i]
-		refs := a.sortedRefs()
+	var done int64
+	for i := range deferredIndexes {
 		name := deferredIndexes[i]
+		buf, err := spills.load(i)
+		if err != nil {
+			return fmt.Errorf("build index %s: read the collected keys: %w", name, err)
+		}
+		spills.release(i)
+		offs := sortEntries(buf, i, drop)
+		if len(extra[i]) > 0 {
+			// Recomputed entries go after the spilled ones; sort all together.
+			base := len(buf)
+			buf = append(buf, extra[i]...)
+			for off := base; off < len(buf); {
+				_, _, next := entryAt(buf, off)
+				offs = append(offs, uint32(off))
+				off = next
+			}
+			slices.SortFunc(offs, func(x, y uint32) int {
+				kx, _, _ := entryAt(buf, int(x))
+				ky, _, _ := entryAt(buf, int(y))
+				return bytes.Compare(kx, ky)
+			})
+		}
 		if fresh {
 			err := s.update(by, owner, func(t *Tx) error {
-				if err := t.tx.DeleteBucket(name); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+				if err := t.tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 					return err
 				}
 				_, err := t.tx.CreateBucket(name)
@@ -473,17 +554,17 @@ func (s *Store) buildIndexes(ctx context.Context, keys *[numDeferred]keyArena, f
 				return fmt.Errorf("rebuild index %s: %w", name, err)
 			}
 		}
-		for len(refs) > 0 {
+		for len(offs) > 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			n := min(len(refs), indexWriteBatch)
-			batch := refs[:n]
+			n := min(len(offs), indexWriteBatch)
+			batch := offs[:n]
 			err := s.update(by, owner, func(t *Tx) error {
 				b := t.tx.Bucket(name)
 				b.FillPercent = 0.9 // sorted appends; leave room for later changes
-				for _, ref := range batch {
-					k, v := a.entry(ref)
+				for _, off := range batch {
+					k, v, _ := entryAt(buf, int(off))
 					if err := b.Put(k, v); err != nil {
 						return err
 					}
@@ -493,13 +574,12 @@ func (s *Store) buildIndexes(ctx context.Context, keys *[numDeferred]keyArena, f
 			if err != nil {
 				return fmt.Errorf("build index %s: %w", name, err)
 			}
-			refs = refs[n:]
-			done += n
-			if progress != nil {
-				progress(done, total)
-			}
+			offs = offs[n:]
 		}
-		*a = keyArena{} // let the memory go before the next index
+		done += int64(len(buf))
+		if progress != nil {
+			progress(int(done), int(total))
+		}
 	}
 	return nil
 }
