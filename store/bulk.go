@@ -305,21 +305,12 @@ func deferredKeys(c *model.Customer, fn func(i int, key, val []byte)) {
 	if e := model.NormalizeEmail(c.Email); e != "" && !c.Erased {
 		fn(diEmail, []byte(e), u64(uint64(c.ID)))
 	}
-	for name, keys := range sortedIndexKeys(c) {
-		i := deferredPos(name)
-		for _, k := range keys {
+	sorted := sortedIndexKeys(c)
+	for i, name := range deferredIndexes {
+		for _, k := range sorted[string(name)] {
 			fn(i, k, nil)
 		}
 	}
-}
-
-func deferredPos(name string) int {
-	for i, b := range deferredIndexes {
-		if string(b) == name {
-			return i
-		}
-	}
-	panic("store: " + name + " is not a deferred index") // a programming error: sortedIndexKeys and deferredIndexes disagree
 }
 
 // deferCustomer is writeCustomer's part in a bulk load for customers the

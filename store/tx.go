@@ -48,7 +48,7 @@ type cachedCustomer struct {
 
 // Update runs fn in a write transaction as the given actor. If fn returns
 // an error nothing is written. Subscribers learn about the changes after
-// the commit.
+// the commit. While a bulk load runs it returns ErrBulkLoad.
 func (s *Store) Update(by model.Actor, fn func(tx *Tx) error) error {
 	if s.bulk.Load() != nil {
 		return ErrBulkLoad
