@@ -360,7 +360,6 @@ func (k *cust) contact(si int, s *stepDef) {
 	k.lastContact[ch.Kind.Code()][s.purpose] = t
 	switch ch.Kind {
 	case model.KindEmail:
-		k.lastEmailAt, k.lastEmailStep = t, si
 		switch x := r.Float64(); {
 		case x < 0.005:
 			k.ia(model.InteractionBounced, s.channel, t.Add(r.dur(time.Second, time.Minute)), si, 0, pick(r, hardBounces))
@@ -383,6 +382,9 @@ func (k *cust) contact(si int, s *stepDef) {
 		}
 		if r.chance(0.004) {
 			k.ia(model.InteractionReplied, s.channel, opened.Add(r.dur(time.Minute, 3*time.Hour)), si, 0, pick(r, replyNotes))
+		}
+		if !s.eventAt.IsZero() && k.vip {
+			k.invite(s.campaign, si, t) // best customers are on the list by name
 		}
 		registered := false
 		if !s.eventAt.IsZero() && r.chance(0.15) {
@@ -419,7 +421,7 @@ func (k *cust) contact(si int, s *stepDef) {
 		}
 	case model.KindPostal:
 		if r.chance(0.03) {
-			k.convert(si, s.channel, t.Add(r.dur(2*24*time.Hour, 21*24*time.Hour)), k.storeCty != "" && r.chance(0.4))
+			k.convert(si, s.channel, t.Add(r.dur(2*24*time.Hour, 21*24*time.Hour)), k.homeStore != "" && r.chance(0.4))
 		}
 	case model.KindPhone:
 		call := t.Add(r.dur(0, 8*24*time.Hour)).Truncate(24 * time.Hour).Add(time.Duration(9+r.IntN(9))*time.Hour + r.dur(0, time.Hour))
@@ -462,23 +464,44 @@ func (k *cust) registerFor(ci, si int, eventAt, at time.Time) bool {
 	if at.After(k.g.asOf) || !at.Before(eventAt) {
 		return false
 	}
-	for _, o := range k.plan.participations {
-		if o.campaign == ci {
-			return true // one place per event
+	var pa *participation
+	for i := range k.plan.participations {
+		if o := &k.plan.participations[i]; o.campaign == ci {
+			if !o.registeredAt.IsZero() {
+				return true // one place per event
+			}
+			pa = o // personally invited, now registered
 		}
 	}
-	pa := participation{campaign: ci, step: si, registeredAt: at}
+	if pa == nil {
+		k.plan.participations = append(k.plan.participations, participation{campaign: ci, step: si})
+		pa = &k.plan.participations[len(k.plan.participations)-1]
+	}
+	pa.registeredAt = at
 	c := k.g.p.campaigns[ci]
 	attendP := 0.72
 	if c.capacity >= 500 {
 		attendP = 0.45 // webinars: many register, fewer join
 	}
-	if c.status != model.StatusCancelled && !eventAt.After(k.g.asOf) && k.r.chance(attendP) {
+	switch {
+	case c.status == model.StatusCancelled || eventAt.After(k.g.asOf):
+	case k.r.chance(0.05):
+		pa.cancelled = true // could not come after all, and said so
+	case k.r.chance(attendP):
 		pa.attendedAt = eventAt.Add(k.r.dur(-15*time.Minute, 40*time.Minute))
 		k.attended = true
 	}
-	k.plan.participations = append(k.plan.participations, pa)
 	return true
+}
+
+// invite puts the customer on an event's list by name.
+func (k *cust) invite(ci, si int, at time.Time) {
+	for _, o := range k.plan.participations {
+		if o.campaign == ci {
+			return
+		}
+	}
+	k.plan.participations = append(k.plan.participations, participation{campaign: ci, step: si, invitedAt: at})
 }
 
 // segmentShare is roughly the share of all customers a segment selects;
@@ -645,7 +668,7 @@ func (k *cust) finishPurchases() {
 
 // describe derives tags, attributes, preferences and source ids.
 func (k *cust) describe() {
-	g, r, c := k.g, k.r, k.c
+	r, c := k.r, k.c
 	var revenue model.Money
 	for _, b := range k.buys {
 		revenue += b.amount
@@ -668,7 +691,7 @@ func (k *cust) describe() {
 	if k.attended {
 		c.Tags = append(c.Tags, "event-guest")
 	}
-	if k.origin == acqStore || (k.storeCty != "" && r.chance(0.15)) {
+	if k.origin == acqStore || (k.homeStore != "" && r.chance(0.15)) {
 		c.Tags = append(c.Tags, "loyalty-card")
 	}
 	if k.origin == acqShop && r.chance(0.1) {
@@ -705,8 +728,8 @@ func (k *cust) describe() {
 	if k.id.jobTitle != "" {
 		c.Attributes["job_title"] = k.id.jobTitle
 	}
-	if k.storeCty != "" {
-		c.Attributes["home_store"] = k.storeCty
+	if k.homeStore != "" {
+		c.Attributes["home_store"] = k.homeStore
 	}
 
 	c.Preferences = map[string]string{"language": k.language()}
@@ -759,7 +782,6 @@ func (k *cust) describe() {
 	if k.origin != acqNewsletter && k.hasConfirmed(model.KindEmail, puNewsletter) && r.chance(0.8) {
 		c.Sources = append(c.Sources, model.SourceRef{Source: "newsletter", ExternalID: strconv.FormatInt(40000000+idx*7+int64(r.IntN(7)), 10)})
 	}
-	_ = g
 }
 
 func hasOnlineBuy(bs []buy) bool {

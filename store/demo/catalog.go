@@ -7,7 +7,7 @@ import "karton/model"
 // providers, browsers and the notes operators type are the small tables
 // below.
 
-// companyName and shopDomain appear in creatives and links. The domain is
+// companyName and shopURL appear in creatives and links. The domain is
 // under the reserved .example TLD so that a demo never points at a real
 // site.
 const (
@@ -15,8 +15,8 @@ const (
 	shopURL     = "https://www.gartenglueck.example"
 )
 
-// product is one catalogue entry; season weights the months in which it
-// sells (index 0 = January), nil means all year.
+// product is one catalogue entry; its category's row of categorySeason
+// says in which months it sells.
 type product struct {
 	sku      string
 	name     string

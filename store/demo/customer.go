@@ -74,6 +74,7 @@ type participation struct {
 	invitedAt    time.Time // personally invited (listed), or zero
 	registeredAt time.Time // zero: not registered
 	attendedAt   time.Time // zero: did not attend
+	cancelled    bool      // registered, then cancelled
 }
 
 // custPlan is everything generated for one customer, ready to write.
@@ -100,21 +101,20 @@ type buy struct {
 
 // cust is the working state while one customer is drawn.
 type cust struct {
-	g        *generator
-	r        rng
-	idx      int
-	plan     *custPlan
-	c        *model.Customer
-	id       identity
-	created  time.Time
-	origin   int
-	city     *city
-	mobile   bool
-	storeCty string
-	interest int
-	student  bool
-	vip      bool
-	dormant  bool // legacy subscriber who is never mailed: their consent goes stale
+	g         *generator
+	r         rng
+	idx       int
+	plan      *custPlan
+	c         *model.Customer
+	id        identity
+	created   time.Time
+	origin    int
+	mobile    bool
+	homeStore string
+	interest  int
+	student   bool
+	vip       bool
+	dormant   bool // legacy subscriber who is never mailed: their consent goes stale
 	// behaviour
 	openRate   float64
 	clickRate  float64
@@ -125,10 +125,8 @@ type cust struct {
 	complained bool
 	// lastContact per channel kind code and purpose, for staleness.
 	lastContact [9][numPurposes]time.Time
-	// lastEmail remembers the latest newsletter send for unsubscribes.
-	lastEmailAt   time.Time
-	lastEmailStep int
-	unsubs        []time.Time
+	// unsubs are the times of newsletter opt-outs by unsubscribe link.
+	unsubs []time.Time
 }
 
 // customer draws customer idx. The result depends only on the seed, the
@@ -136,7 +134,7 @@ type cust struct {
 func (g *generator) customer(idx int) custPlan {
 	r := rng{newStream(g.seed, streamCustomer, uint64(idx))}
 	cp := custPlan{idx: idx}
-	k := &cust{g: g, r: r, idx: idx, plan: &cp, c: &cp.c, lastEmailStep: -1}
+	k := &cust{g: g, r: r, idx: idx, plan: &cp, c: &cp.c}
 	k.identity()
 	k.drawPurchases()
 	k.drawConsents()
@@ -196,11 +194,10 @@ func (k *cust) identity() {
 	var ct *city
 	if r.chance(pr.address) {
 		c.Address, ct = g.drawAddress(r)
-		k.city = ct
-		k.storeCty = stores[ct.name]
+		k.homeStore = stores[ct.name]
 	} else if r.chance(0.5) {
-		// Online-only customers still have a country (from the IP or the
-		// shop), which helps the DACH segment; no street, no city.
+		// No postal address, but they live somewhere: their region decides
+		// the email provider and the phone number.
 		_, ct = g.drawAddress(r)
 	}
 	country := "DE"
@@ -244,9 +241,9 @@ func (k *cust) drawPurchases() {
 	default:
 		first = k.created.Add(time.Duration(r.ExpFloat64() * 70 * 24 * float64(time.Hour)))
 	}
-	meanDays := 115.0
+	meanDays := 95.0
 	if k.id.business {
-		meanDays = 50
+		meanDays = 45
 	}
 	lambda := r.gamma(0.9, 1/meanDays/0.9) // purchases per day
 	dropout := r.beta(1.1, 2.6)
@@ -258,7 +255,7 @@ func (k *cust) drawPurchases() {
 	k.nu = r.gamma(4, 1/gamma)
 	t := first
 	for len(k.buys) < 60 && !t.After(g.asOf) {
-		pos := k.storeCty != "" && r.chance(0.35)
+		pos := k.homeStore != "" && r.chance(0.35)
 		if k.origin == acqStore && len(k.buys) == 0 {
 			pos = true
 		}

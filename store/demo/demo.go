@@ -245,8 +245,11 @@ type writer struct {
 	g      *generator
 	rep    *Report
 	emails map[uint64]struct{}
-	// per campaign: participants admitted
+	// per campaign: participants admitted, registrations booked, names
+	// listed without registration
 	participants [][]model.Participant
+	booked       []int
+	listed       []int
 	// sends per step index, for the contact costs booked to budgets
 	sends []int
 	// stepIndex maps a step id back to its index in the plan
@@ -258,6 +261,8 @@ func newWriter(bulk *store.BulkLoad, g *generator, rep *Report) *writer {
 		bulk: bulk, g: g, rep: rep,
 		emails:       make(map[uint64]struct{}, g.n),
 		participants: make([][]model.Participant, len(g.p.campaigns)),
+		booked:       make([]int, len(g.p.campaigns)),
+		listed:       make([]int, len(g.p.campaigns)),
 		sends:        make([]int, len(g.p.steps)),
 		stepIndex:    make(map[model.StepID]int, len(g.p.steps)),
 	}
@@ -306,13 +311,26 @@ func (wr *writer) admit(cp *custPlan, id model.CustomerID) {
 	w := wr.g.w
 	for _, pa := range cp.participations {
 		cd := &wr.g.p.campaigns[pa.campaign]
-		if len(wr.participants[pa.campaign]) >= cd.capacity {
+		if pa.registeredAt.IsZero() {
+			// Invited by name and did not register: on the list while it
+			// has room for invitations (twice the places).
+			if wr.listed[pa.campaign] < 2*cd.capacity {
+				wr.listed[pa.campaign]++
+				wr.participants[pa.campaign] = append(wr.participants[pa.campaign], model.Participant{CustomerID: id, Status: model.ParticipantInvited, At: pa.invitedAt})
+			}
+			continue
+		}
+		if wr.booked[pa.campaign] >= cd.capacity {
 			continue // fully booked
 		}
+		wr.booked[pa.campaign]++
 		// Registrations for an event that was called off stay registered:
 		// the participants did not cancel, the company did.
 		status, at := model.ParticipantRegistered, pa.registeredAt
-		if !pa.attendedAt.IsZero() {
+		switch {
+		case pa.cancelled:
+			status = model.ParticipantCancelled
+		case !pa.attendedAt.IsZero():
 			status, at = model.ParticipantAttended, pa.attendedAt
 		}
 		wr.participants[pa.campaign] = append(wr.participants[pa.campaign], model.Participant{CustomerID: id, Status: status, At: at})

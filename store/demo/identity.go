@@ -151,7 +151,7 @@ func (g *generator) timeOfDay(frac float64) time.Duration {
 	return time.Duration(h)*time.Hour + time.Duration(within*float64(time.Hour))
 }
 
-// randomClock draws a time of day from the hour curve.
+// clock draws a time of day from the hour curve.
 func (r rng) clock(t *tables) time.Duration {
 	h := r.weighted(t.hourCum)
 	return time.Duration(h)*time.Hour + r.dur(0, time.Hour)
