@@ -163,6 +163,27 @@ func (t *Tx) putUniqueIndexes(old, c *model.Customer) error {
 				return &ConflictError{What: fmt.Sprintf("email %s already belongs to customer %d", c.Email, readU64(v))}
 			}
 		}
+		if b := t.bulk; b != nil {
+			// The index does not hold the load's customers yet; the load
+			// remembers their addresses.
+			if newEmail != "" {
+				holder, err := b.emailHolder(t, newEmail, c.ID)
+				if err != nil {
+					return err
+				}
+				if holder != 0 {
+					return &ConflictError{What: fmt.Sprintf("email %s already belongs to customer %d", c.Email, holder)}
+				}
+			}
+			if b.owns(c.ID) {
+				if newEmail != "" {
+					if err := b.addEmail(t, newEmail, c.ID); err != nil {
+						return err
+					}
+				}
+				newEmail, oldEmail = "", "" // indexed at Finish
+			}
+		}
 		if oldEmail != "" {
 			if err := emails.Delete([]byte(oldEmail)); err != nil {
 				return err
@@ -254,6 +275,13 @@ func (t *Tx) writeCustomer(cc *cachedCustomer) error {
 	val := t.keep(encodeCustomer(t.scratch[:0], cc.cur))
 	if err := t.bucket(bCustomers).Put(u64(uint64(cc.cur.ID)), val); err != nil {
 		return err
+	}
+	if t.bulk != nil && t.bulk.owns(cc.cur.ID) {
+		// Indexed when the bulk load finishes. Nothing runs after the
+		// flush, so the cache entry needs no copy.
+		t.bulk.deferCustomer(cc)
+		cc.dirty = false
+		return nil
 	}
 	newKeys := sortedIndexKeys(cc.cur)
 	var oldKeys map[string][][]byte

@@ -44,7 +44,7 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 		}
 	}
 	if ev.Kind.Scoped() {
-		if _, err := t.Reader().Purpose(ev.PurposeID); err != nil {
+		if err := t.purposeExists(ev.PurposeID); err != nil {
 			return fmt.Errorf("consent event: %w", err)
 		}
 	}
@@ -88,6 +88,22 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 	t.count("consent_events", 1)
 	t.change(ChangeConsent, uint64(ev.CustomerID))
 	return t.Audit("consent."+string(ev.Kind), fmt.Sprintf("customer:%d", ev.CustomerID), val)
+}
+
+// purposeExists checks a purpose id once per transaction (purposes are
+// never deleted, and consent events come by the thousand in an import).
+func (t *Tx) purposeExists(id model.PurposeID) error {
+	if _, ok := t.knownPurposes[id]; ok {
+		return nil
+	}
+	if t.tx.Bucket(bPurposes).Get(u64(uint64(id))) == nil {
+		return notFound("purpose", id.String())
+	}
+	if t.knownPurposes == nil {
+		t.knownPurposes = make(map[model.PurposeID]struct{})
+	}
+	t.knownPurposes[id] = struct{}{}
+	return nil
 }
 
 // ConsentEvent returns one event by its ledger position.

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -62,6 +63,10 @@ type Store struct {
 
 	// decisionExporters add recorded decisions to personal data exports.
 	decisionExporters []decisionExporter
+
+	// bulk is the bulk load (or index rebuild) that owns the store's
+	// writes while it runs; see BeginBulkLoad.
+	bulk atomic.Pointer[BulkLoad]
 }
 
 // Sentinel errors callers may test for with errors.Is.

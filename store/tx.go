@@ -23,12 +23,15 @@ type Tx struct {
 	tx    *bolt.Tx
 	actor model.Actor
 	now   time.Time
+	// bulk is set in the transactions of a bulk load (see BeginBulkLoad).
+	bulk *BulkLoad
 
-	counters  map[string]int64
-	customers map[model.CustomerID]*cachedCustomer
-	audit     auditHead
-	changes   map[Change]struct{}
-	commitFns []func()
+	counters      map[string]int64
+	customers     map[model.CustomerID]*cachedCustomer
+	knownPurposes map[model.PurposeID]struct{} // known to exist
+	audit         auditHead
+	changes       map[Change]struct{}
+	commitFns     []func()
 
 	// Consent projection: customers whose decisions must be recomputed at
 	// the end, their cached projections, and the purposes (read once).
@@ -55,11 +58,20 @@ type cachedCustomer struct {
 
 // Update runs fn in a write transaction as the given actor. If fn returns
 // an error nothing is written. Subscribers learn about the changes after
-// the commit.
+// the commit. While a bulk load runs it returns ErrBulkLoad.
 func (s *Store) Update(by model.Actor, fn func(tx *Tx) error) error {
+	if s.bulk.Load() != nil {
+		return ErrBulkLoad
+	}
+	return s.update(by, nil, fn)
+}
+
+// update runs a write transaction; bulk is the bulk load it belongs to,
+// if any.
+func (s *Store) update(by model.Actor, bulk *BulkLoad, fn func(tx *Tx) error) error {
 	var t *Tx
 	err := s.db.Update(func(btx *bolt.Tx) error {
-		t = &Tx{s: s, tx: btx, actor: by, now: s.now()}
+		t = &Tx{s: s, tx: btx, actor: by, now: s.now(), bulk: bulk}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -101,8 +113,15 @@ func (t *Tx) require(p model.Permission, action string) error {
 
 func (t *Tx) bucket(name []byte) *bolt.Bucket {
 	b := t.tx.Bucket(name)
-	if b != nil && appendOnly[string(name)] {
+	switch {
+	case b == nil:
+	case appendOnly[string(name)]:
 		b.FillPercent = 1.0
+	case t.bulk != nil && bulkAppendBuckets[string(name)]:
+		// A bulk load appends at the right edge of these buckets; half-full
+		// pages (bbolt's default split) would double what each commit
+		// writes.
+		b.FillPercent = 0.95
 	}
 	return b
 }
@@ -117,6 +136,9 @@ func (t *Tx) count(name string, delta int64) {
 func (t *Tx) change(kind ChangeKind, id uint64) {
 	if t.changes == nil {
 		t.changes = make(map[Change]struct{})
+	}
+	if len(t.changes) > feedLimit {
+		return // published as one bulk change anyway (feed.publish)
 	}
 	t.changes[Change{Kind: kind, ID: id}] = struct{}{}
 }

@@ -1,0 +1,576 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"karton/model"
+)
+
+// Bulk loads: many new customers, written with everything that belongs to
+// them in a series of transactions, with the customer indexes whose keys do
+// not follow creation order built once at the end, in key order.
+//
+// Why: those eight indexes (email, name, first name, phone, city, tag, last
+// activity, value) take random inserts. With ~1,000 customers per
+// transaction every commit rewrites most of their pages, so the cost of a
+// load grows with the square of its size: 100,000 demo customers spent 10 of
+// 18 s there, a million would take most of an hour. Built afterwards from
+// sorted keys, each index page is written once (1M customers: seconds).
+
+// deferredIndexes are the indexes a bulk load builds at the end.
+var deferredIndexes = [...][]byte{bCustEmail, bCustName, bCustFirstName, bCustPhone, bCustCity, bCustTag, bCustActivity, bCustValue}
+
+// Positions in deferredIndexes.
+const (
+	diEmail = iota
+	diName
+	diFirstName
+	diPhone
+	diCity
+	diTag
+	diActivity
+	diValue
+	numDeferred
+)
+
+// bulkAppendBuckets grow at their right edge during a bulk load (the new
+// customers' ids are the largest), so their pages can be filled further.
+var bulkAppendBuckets = map[string]bool{
+	"customers": true, "interactions": true, "purchases": true, "consent": true, "evidence": true,
+	"purchase_orders": true, "cust_source": true,
+}
+
+// metaBulkPending marks a bulk load that has not finished: it holds the
+// first customer id of the load. RebuildCustomerIndexes clears it.
+var metaBulkPending = []byte("bulk_pending")
+
+// ErrBulkLoad is returned by Update while a bulk load or an index rebuild
+// owns the store: its customers are not yet in all indexes, so nobody else
+// may write until it finishes.
+var ErrBulkLoad = errors.New("a bulk load is writing to the store; try again when it has finished")
+
+// BulkLoad writes many new customers in a series of transactions (see
+// BeginBulkLoad). It is not safe for concurrent use; one goroutine drives
+// it.
+type BulkLoad struct {
+	s     *Store
+	by    model.Actor
+	first model.CustomerID // the first id the load hands out
+	// emails remembers the addresses the load added (by hash, verified
+	// against the record on a match), which the email index does not hold
+	// until Finish, so that they stay unique.
+	seed    maphash.Seed
+	emails  map[uint64]model.CustomerID
+	collide map[uint64][]model.CustomerID
+	// spills collect the deferred index entries of each new customer as
+	// it is first written, in temporary files (not memory: a million
+	// customers have ~200 MB of index keys); customers written again later
+	// (rewritten) have theirs recomputed from the record at Finish.
+	spills    *spillSet
+	rewritten map[model.CustomerID]struct{}
+	created   int
+	done      bool
+	// txKeys and pendingEmails hold what the running transaction added:
+	// the keys go to the spill files when it commits, the email hashes
+	// are forgotten if it rolls back.
+	txKeys        [numDeferred][]byte
+	txCreated     int
+	pendingEmails *[]uint64
+}
+
+// BeginBulkLoad starts a bulk load. Until Finish, the store accepts writes
+// only through the load (Store.Update returns ErrBulkLoad), and customers
+// the load creates are missing from the email, name, first-name, phone,
+// city, tag, activity and value indexes: lists by name, searches and
+// lookups by email do not show them yet. Everything else — records, ids,
+// aggregates, consent ledger, counters, audit chain, the other indexes — is
+// written as usual, and email addresses stay unique.
+//
+// A marker in the store records the unfinished load; if the process dies
+// before Finish, BulkLoadPending reports it and RebuildCustomerIndexes
+// repairs the indexes.
+func (s *Store) BeginBulkLoad(by model.Actor) (*BulkLoad, error) {
+	if err := by.Require(model.PermEditCustomers, "load customers in bulk"); err != nil {
+		return nil, err
+	}
+	b := &BulkLoad{s: s, by: by, seed: maphash.MakeSeed(), emails: make(map[uint64]model.CustomerID), rewritten: make(map[model.CustomerID]struct{})}
+	if !s.bulk.CompareAndSwap(nil, b) {
+		return nil, ErrBulkLoad
+	}
+	spills, err := newSpillSet(filepath.Dir(s.path))
+	if err != nil {
+		s.bulk.Store(nil)
+		return nil, err
+	}
+	b.spills = spills
+	err = s.update(by, b, func(t *Tx) error {
+		meta := t.tx.Bucket(bMeta)
+		if v := meta.Get(metaBulkPending); v != nil {
+			return fmt.Errorf("an earlier bulk load (from customer %d) did not finish; rebuild the customer indexes first (RebuildCustomerIndexes)", readU64(v))
+		}
+		b.first = model.CustomerID(t.tx.Bucket(bCustomers).Sequence() + 1)
+		return meta.Put(metaBulkPending, u64(uint64(b.first)))
+	})
+	if err != nil {
+		spills.close()
+		s.bulk.Store(nil)
+		return nil, err
+	}
+	return b, nil
+}
+
+// BulkLoadPending reports whether a bulk load or index rebuild was
+// interrupted, leaving customers missing from indexes.
+func (s *Store) BulkLoadPending() (bool, error) {
+	var pending bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		pending = tx.Bucket(bMeta).Get(metaBulkPending) != nil
+		return nil
+	})
+	return pending, err
+}
+
+// Update runs fn in a write transaction of the load, like Store.Update.
+// If fn fails, nothing of it is written and the load can go on.
+func (b *BulkLoad) Update(by model.Actor, fn func(tx *Tx) error) error {
+	if b.done {
+		return errors.New("the bulk load has finished")
+	}
+	var added []uint64
+	b.pendingEmails = &added
+	for i := range b.txKeys {
+		b.txKeys[i] = b.txKeys[i][:0]
+	}
+	b.txCreated = 0
+	err := b.s.update(by, b, fn)
+	b.pendingEmails = nil
+	if err != nil {
+		for _, h := range added {
+			delete(b.emails, h)
+			delete(b.collide, h)
+		}
+		return err
+	}
+	b.created += b.txCreated
+	for i := range b.txKeys {
+		if err := b.spills.write(i, b.txKeys[i]); err != nil {
+			return fmt.Errorf("bulk load: keep index keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// Finish adds the load's customers to the deferred indexes, clears the
+// marker and lets other writers in again. Cancelling ctx stops it between
+// write transactions and leaves the marker (see RebuildCustomerIndexes).
+// progress, if set, is called after each index with the bytes of index
+// keys written so far and in all.
+func (b *BulkLoad) Finish(ctx context.Context, progress func(done, total int)) error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	defer b.s.bulk.Store(nil)
+	defer b.spills.close()
+	b.emails, b.collide = nil, nil // no more inserts: let the memory go
+	// Customers written again after their first transaction: their
+	// collected keys may be stale, so take the keys from the record.
+	var extra [numDeferred][]byte
+	if len(b.rewritten) > 0 {
+		err := b.s.db.View(func(tx *bolt.Tx) error {
+			bk := tx.Bucket(bCustomers)
+			ids := make([]model.CustomerID, 0, len(b.rewritten))
+			for id := range b.rewritten {
+				ids = append(ids, id)
+			}
+			slices.Sort(ids)
+			for _, id := range ids {
+				v := bk.Get(u64(uint64(id)))
+				if v == nil {
+					continue
+				}
+				var c model.Customer
+				if err := decodeCustomer(v, &c); err != nil {
+					return fmt.Errorf("customer %d: %w", id, err)
+				}
+				deferredKeys(&c, func(i int, key, val []byte) { extra[i] = appendEntry(extra[i], key, val) })
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	stale := func(i int, key, val []byte) bool { return isRewritten(b.rewritten, i, key, val) }
+	if err := b.s.buildIndexes(ctx, b.spills, &extra, stale, false, b.by, progress); err != nil {
+		return err
+	}
+	return b.s.update(b.by, b, func(t *Tx) error {
+		if err := t.tx.Bucket(bMeta).Delete(metaBulkPending); err != nil {
+			return err
+		}
+		t.change(ChangeBulk, 0)
+		return t.Audit("customers.bulk_load", fmt.Sprintf("customers:%d-", b.first), []byte("created="+strconv.Itoa(b.created)))
+	})
+}
+
+// RebuildCustomerIndexes rebuilds the eight deferred customer indexes
+// from the customers bucket and clears the marker of an interrupted bulk
+// load. It owns the store while it runs, like a bulk load.
+func (s *Store) RebuildCustomerIndexes(ctx context.Context, by model.Actor) error {
+	if err := by.Require(model.PermAdminister, "rebuild the customer indexes"); err != nil {
+		return err
+	}
+	owner := &BulkLoad{s: s, by: by, done: true}
+	if !s.bulk.CompareAndSwap(nil, owner) {
+		return ErrBulkLoad
+	}
+	defer s.bulk.Store(nil)
+	spills, err := newSpillSet(filepath.Dir(s.path))
+	if err != nil {
+		return err
+	}
+	defer spills.close()
+	var buf [numDeferred][]byte
+	err = s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bCustomers).ForEach(func(k, v []byte) error {
+			var c model.Customer
+			if err := decodeCustomer(v, &c); err != nil {
+				return fmt.Errorf("customer %d: %w", readU64(k), err)
+			}
+			deferredKeys(&c, func(i int, key, val []byte) { buf[i] = appendEntry(buf[i], key, val) })
+			for i := range buf {
+				if len(buf[i]) > 1<<20 {
+					if err := spills.write(i, buf[i]); err != nil {
+						return err
+					}
+					buf[i] = buf[i][:0]
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for i := range buf {
+		if err := spills.write(i, buf[i]); err != nil {
+			return err
+		}
+	}
+	var none [numDeferred][]byte
+	if err := s.buildIndexes(ctx, spills, &none, nil, true, by, nil); err != nil {
+		return err
+	}
+	return s.update(by, owner, func(t *Tx) error {
+		if err := t.tx.Bucket(bMeta).Delete(metaBulkPending); err != nil {
+			return err
+		}
+		t.change(ChangeBulk, 0)
+		return t.Audit("customers.reindex", "customers", nil)
+	})
+}
+
+// isRewritten reports whether an index entry belongs to a rewritten
+// customer (the id is the value of an email entry and the last eight
+// bytes of every other key).
+func isRewritten(rw map[model.CustomerID]struct{}, i int, key, val []byte) bool {
+	var id model.CustomerID
+	if i == diEmail {
+		id = model.CustomerID(readU64(val))
+	} else {
+		id = idFromIndexKey(key)
+	}
+	_, ok := rw[id]
+	return ok
+}
+
+// deferredKeys visits a customer's entries of the deferred indexes, the
+// same entries putUniqueIndexes and writeCustomer maintain.
+func deferredKeys(c *model.Customer, fn func(i int, key, val []byte)) {
+	if e := model.NormalizeEmail(c.Email); e != "" && !c.Erased {
+		fn(diEmail, []byte(e), u64(uint64(c.ID)))
+	}
+	sorted := sortedIndexKeys(c)
+	for i, name := range deferredIndexes {
+		for _, k := range sorted[string(name)] {
+			fn(i, k, nil)
+		}
+	}
+}
+
+// deferCustomer is writeCustomer's part in a bulk load for customers the
+// load created: their deferred index entries are collected (first write)
+// or recomputed at Finish (later writes).
+func (b *BulkLoad) deferCustomer(cc *cachedCustomer) {
+	if cc.old != nil {
+		b.rewritten[cc.cur.ID] = struct{}{}
+		return
+	}
+	b.txCreated++
+	deferredKeys(cc.cur, func(i int, key, val []byte) { b.txKeys[i] = appendEntry(b.txKeys[i], key, val) })
+}
+
+// owns reports whether the customer was created by this load.
+func (b *BulkLoad) owns(id model.CustomerID) bool { return id >= b.first }
+
+// emailHolder finds a customer other than self whose current email is
+// email among those the load added; 0 if none.
+func (b *BulkLoad) emailHolder(t *Tx, email string, self model.CustomerID) (model.CustomerID, error) {
+	h := maphash.String(b.seed, email)
+	check := func(id model.CustomerID) (bool, error) {
+		if id == self || id == 0 {
+			return false, nil
+		}
+		c, err := t.Reader().customerRaw(id)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return false, nil
+			}
+			return false, err
+		}
+		return !c.Erased && model.NormalizeEmail(c.Email) == email, nil
+	}
+	if id, ok := b.emails[h]; ok {
+		if hit, err := check(id); err != nil || hit {
+			return id, err
+		}
+	}
+	for _, id := range b.collide[h] {
+		if hit, err := check(id); err != nil || hit {
+			return id, err
+		}
+	}
+	return 0, nil
+}
+
+// addEmail remembers that a customer of the load holds email.
+func (b *BulkLoad) addEmail(t *Tx, email string, id model.CustomerID) error {
+	h := maphash.String(b.seed, email)
+	if prev, ok := b.emails[h]; ok && prev != id {
+		// Keep the previous holder if it still holds an address with this
+		// hash (a true collision); otherwise the entry is stale.
+		c, err := t.Reader().customerRaw(prev)
+		if err == nil && !c.Erased && maphash.String(b.seed, model.NormalizeEmail(c.Email)) == h {
+			if b.collide == nil {
+				b.collide = make(map[uint64][]model.CustomerID)
+			}
+			b.collide[h] = append(b.collide[h], id)
+			return nil
+		}
+	}
+	b.emails[h] = id
+	if b.pendingEmails != nil {
+		*b.pendingEmails = append(*b.pendingEmails, h)
+	}
+	return nil
+}
+
+// appendEntry encodes an index entry: a 2-byte key length, the key, a
+// 1-byte value length and the value.
+func appendEntry(buf, key, val []byte) []byte {
+	buf = binary.BigEndian.AppendUint16(buf, uint16(len(key)))
+	buf = append(buf, key...)
+	buf = append(buf, byte(len(val)))
+	return append(buf, val...)
+}
+
+// entryAt decodes the entry at off in buf and returns the offset after it.
+func entryAt(buf []byte, off int) (key, val []byte, next int) {
+	n := int(binary.BigEndian.Uint16(buf[off:]))
+	key = buf[off+2 : off+2+n : off+2+n]
+	vn := int(buf[off+2+n])
+	val = buf[off+3+n : off+3+n+vn : off+3+n+vn]
+	return key, val, off + 3 + n + vn
+}
+
+// spillSet keeps the collected entries of each deferred index in a
+// temporary file next to the store (unlinked at once where the system
+// allows, so a crash leaves nothing behind).
+type spillSet struct {
+	files [numDeferred]*os.File
+	w     [numDeferred]*bufio.Writer
+	size  [numDeferred]int64
+}
+
+func newSpillSet(dir string) (*spillSet, error) {
+	sp := &spillSet{}
+	for i := range sp.files {
+		f, err := os.CreateTemp(dir, ".karton-bulk-*")
+		if err != nil {
+			sp.close()
+			return nil, fmt.Errorf("bulk load: temporary file for index keys: %w", err)
+		}
+		os.Remove(f.Name()) // Unix: the open file lives on, nameless; elsewhere close removes it
+		sp.files[i] = f
+		sp.w[i] = bufio.NewWriterSize(f, 256<<10)
+	}
+	return sp, nil
+}
+
+func (sp *spillSet) write(i int, entries []byte) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	sp.size[i] += int64(len(entries))
+	_, err := sp.w[i].Write(entries)
+	return err
+}
+
+// load returns all entries of index i.
+func (sp *spillSet) load(i int) ([]byte, error) {
+	if err := sp.w[i].Flush(); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, sp.size[i])
+	_, err := sp.files[i].ReadAt(buf, 0)
+	if err != nil && !(errors.Is(err, io.EOF) && len(buf) == 0) {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// release closes and removes the file of index i.
+func (sp *spillSet) release(i int) {
+	if f := sp.files[i]; f != nil {
+		f.Close()
+		os.Remove(f.Name())
+		sp.files[i] = nil
+	}
+}
+
+func (sp *spillSet) close() {
+	for i := range sp.files {
+		sp.release(i)
+	}
+}
+
+// sortEntries returns the offsets of the entries in buf ordered by key;
+// most comparisons are settled by the first eight bytes. drop, if set,
+// leaves entries out.
+func sortEntries(buf []byte, i int, drop func(i int, key, val []byte) bool) []uint32 {
+	type item struct {
+		prefix uint64
+		off    uint32
+	}
+	var items []item
+	for off := 0; off < len(buf); {
+		k, v, next := entryAt(buf, off)
+		if drop == nil || !drop(i, k, v) {
+			var p [8]byte
+			copy(p[:], k)
+			items = append(items, item{binary.BigEndian.Uint64(p[:]), uint32(off)})
+		}
+		off = next
+	}
+	slices.SortFunc(items, func(x, y item) int {
+		switch {
+		case x.prefix < y.prefix:
+			return -1
+		case x.prefix > y.prefix:
+			return 1
+		}
+		kx, _, _ := entryAt(buf, int(x.off))
+		ky, _, _ := entryAt(buf, int(y.off))
+		return bytes.Compare(kx, ky)
+	})
+	offs := make([]uint32, len(items))
+	for j, it := range items {
+		offs[j] = it.off
+	}
+	return offs
+}
+
+// indexWriteBatch is the number of index entries per write transaction
+// while building: sorted appends, so large transactions are cheap.
+const indexWriteBatch = 200000
+
+// buildIndexes writes the collected entries (spilled, plus extra) into
+// the deferred indexes in key order, one index at a time so that only one
+// index's keys are in memory. drop leaves stale spilled entries out.
+// fresh recreates the buckets first (a full rebuild).
+func (s *Store) buildIndexes(ctx context.Context, spills *spillSet, extra *[numDeferred][]byte, drop func(i int, key, val []byte) bool, fresh bool, by model.Actor, progress func(done, total int)) error {
+	var total int64
+	for i := range spills.size {
+		total += spills.size[i] + int64(len(extra[i]))
+	}
+	owner := s.bulk.Load()
+	var done int64
+	for i := range deferredIndexes {
+		name := deferredIndexes[i]
+		buf, err := spills.load(i)
+		if err != nil {
+			return fmt.Errorf("build index %s: read the collected keys: %w", name, err)
+		}
+		spills.release(i)
+		offs := sortEntries(buf, i, drop)
+		if len(extra[i]) > 0 {
+			// Recomputed entries go after the spilled ones; sort all together.
+			base := len(buf)
+			buf = append(buf, extra[i]...)
+			for off := base; off < len(buf); {
+				_, _, next := entryAt(buf, off)
+				offs = append(offs, uint32(off))
+				off = next
+			}
+			slices.SortFunc(offs, func(x, y uint32) int {
+				kx, _, _ := entryAt(buf, int(x))
+				ky, _, _ := entryAt(buf, int(y))
+				return bytes.Compare(kx, ky)
+			})
+		}
+		if fresh {
+			err := s.update(by, owner, func(t *Tx) error {
+				if err := t.tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+					return err
+				}
+				_, err := t.tx.CreateBucket(name)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("rebuild index %s: %w", name, err)
+			}
+		}
+		for len(offs) > 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			n := min(len(offs), indexWriteBatch)
+			batch := offs[:n]
+			err := s.update(by, owner, func(t *Tx) error {
+				b := t.tx.Bucket(name)
+				b.FillPercent = 0.9 // sorted appends; leave room for later changes
+				for _, off := range batch {
+					k, v, _ := entryAt(buf, int(off))
+					if err := b.Put(k, v); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("build index %s: %w", name, err)
+			}
+			offs = offs[n:]
+		}
+		done += int64(len(buf))
+		if progress != nil {
+			progress(int(done), int(total))
+		}
+	}
+	return nil
+}
