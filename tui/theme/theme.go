@@ -344,7 +344,7 @@ func build(isDark bool, p Palette, colorless bool) *Theme {
 		t.TabActiveBadge = s().Reverse(true)
 		t.TableZebra = s()
 		t.TableSelected = s().Reverse(true)
-		t.TableSelectedBlurred = s().Underline(true)
+		t.TableSelectedBlurred = s().Bold(true)
 		t.StatusBar = s()
 		t.StatusStore = s().Padding(0, 1)
 		t.StatusUser = s().Bold(true).Padding(0, 1)
