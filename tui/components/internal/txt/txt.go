@@ -174,4 +174,3 @@ func short(v float64) string {
 	}
 	return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 }
-
