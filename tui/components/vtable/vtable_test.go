@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"karton/tui/components/internal/txt"
 	"karton/tui/keys"
 	"karton/tui/theme"
 )
@@ -428,12 +429,11 @@ func TestPreStyledCellsKeepTheRowStyle(t *testing.T) {
 	tbl.Focus()
 	run(tbl, tbl.Init())
 
-	on := sgrOf(th.TableSelected).on
+	on := txt.NewPainter(th.TableSelected).On()
 	require.NotEmpty(t, on)
 	selected := strings.Split(tbl.View(), "\n")[1]
 	assert.Contains(t, selected, "\x1b[m"+on, "selected style resumes after the sparkline's reset")
 	assert.Equal(t, 40, ansi.StringWidth(selected))
 
-	assert.Equal(t, sgr{}, sgrOf(lipgloss.NewStyle()))
-	assert.Equal(t, "a\x1b[mb", sgr{}.keep("a\x1b[mb"), "no style, nothing to resume")
+	assert.Equal(t, "a\x1b[mb", txt.Painter{}.Resume("a\x1b[mb"), "no style, nothing to resume")
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -173,4 +174,52 @@ func short(v float64) string {
 		return strings.TrimSuffix(s, ".0")
 	}
 	return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
+}
+
+// Paint wraps s in the escape sequences of style without lipgloss' layout
+// work: Style.Render measures, wraps and pads every line it is given, which
+// costs more than the drawing itself for long runs of block characters. Use
+// it only for styles that set colours and attributes, never size, padding or
+// borders, and for single-line s. In loops, build a Painter once instead.
+func Paint(style lipgloss.Style, s string) string {
+	return NewPainter(style).Paint(s)
+}
+
+// Painter is a style reduced to the escape sequences around its text.
+type Painter struct{ on, off string }
+
+// NewPainter captures style's escape sequences (see Paint for which styles
+// qualify).
+func NewPainter(style lipgloss.Style) Painter {
+	probe := style.Render("x")
+	i := strings.IndexByte(probe, 'x')
+	if i < 0 {
+		return Painter{}
+	}
+	return Painter{on: probe[:i], off: probe[i+1:]}
+}
+
+// Paint wraps s; an empty s stays empty.
+func (p Painter) Paint(s string) string {
+	if s == "" || p.on == "" {
+		return s
+	}
+	return p.on + s + p.off
+}
+
+// On returns the sequence that turns the style on ("" for a plain style).
+func (p Painter) On() string { return p.on }
+
+// Off returns the sequence that turns the style off.
+func (p Painter) Off() string { return p.off }
+
+// Resume re-applies the style after every reset inside s, for pre-styled
+// text placed inside styled text: without it a coloured sparkline would end
+// the selected row's background at its first reset.
+func (p Painter) Resume(s string) string {
+	if p.on == "" || !strings.Contains(s, "\x1b[") {
+		return s
+	}
+	s = strings.ReplaceAll(s, "\x1b[0m", "\x1b[m")
+	return strings.ReplaceAll(s, "\x1b[m", "\x1b[m"+p.on)
 }

@@ -96,3 +96,29 @@ func TestNarrowWidthAgreesWithGraphemeWidth(t *testing.T) {
 		assert.Equal(t, ansi.StringWidth(string(r)), Width(string(r)), "%U", r)
 	}
 }
+
+func TestPaint(t *testing.T) {
+	red := lipgloss.NewStyle().Foreground(lipgloss.Color("#ff0000")).Bold(true)
+	assert.Equal(t, red.Render("█▇▆ abc"), Paint(red, "█▇▆ abc"))
+	assert.Equal(t, "plain", Paint(lipgloss.NewStyle(), "plain"))
+	assert.Equal(t, "", Paint(red, ""))
+}
+
+func TestPainterMatchesRender(t *testing.T) {
+	for _, st := range []lipgloss.Style{
+		lipgloss.NewStyle(),
+		lipgloss.NewStyle().Reverse(true),
+		lipgloss.NewStyle().Foreground(lipgloss.Color("#123456")).Background(lipgloss.Color("#654321")).Italic(true),
+	} {
+		assert.Equal(t, st.Render("ab cd"), NewPainter(st).Paint("ab cd"))
+	}
+}
+
+func TestResume(t *testing.T) {
+	sel := NewPainter(lipgloss.NewStyle().Reverse(true))
+	spark := lipgloss.NewStyle().Foreground(lipgloss.Color("#00ff00")).Render("▁█")
+	got := sel.Resume(spark + " x")
+	assert.Contains(t, got, "\x1b[m"+sel.On())
+	assert.Equal(t, "plain", sel.Resume("plain"))
+	assert.Equal(t, "\x1b[m\x1b[7m", sel.Resume("\x1b[0m"))
+}
