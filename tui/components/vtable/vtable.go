@@ -111,7 +111,7 @@ type Table struct {
 
 	// Row styles as escape sequences, rebuilt when the theme changes.
 	paintedTheme *theme.Theme
-	rowPainters     [4]txt.Painter
+	rowPainters  [4]txt.Painter
 }
 
 // New builds a table. id names it in requests and replies, so one owner can
