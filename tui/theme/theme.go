@@ -65,12 +65,10 @@ type Theme struct {
 	BorderFocused lipgloss.Style
 
 	// Tabs.
-	TabActive      lipgloss.Style
-	TabInactive    lipgloss.Style
-	TabNumber      lipgloss.Style // the digit in front of an inactive tab
-	TabBadge       lipgloss.Style // a small count after a tab title
-	TabGap         lipgloss.Style // the space between tabs and the rule
-	TabActiveBadge lipgloss.Style
+	TabActive   lipgloss.Style
+	TabInactive lipgloss.Style
+	TabNumber   lipgloss.Style // the digit in front of an inactive tab
+	TabBadge    lipgloss.Style // a small count after an inactive tab's title
 
 	// Tables.
 	TableHeader          lipgloss.Style
@@ -285,8 +283,6 @@ func build(isDark bool, p Palette, colorless bool) *Theme {
 	t.TabInactive = fg(p.Muted).Padding(0, 1)
 	t.TabNumber = fg(p.Accent)
 	t.TabBadge = fg(p.Muted)
-	t.TabActiveBadge = s().Foreground(p.OnAccent).Background(p.Accent)
-	t.TabGap = fg(p.Subtle)
 
 	t.TableHeader = fg(p.Muted).Bold(true)
 	t.TableRow = fg(p.Text)
@@ -341,7 +337,6 @@ func build(isDark bool, p Palette, colorless bool) *Theme {
 	if colorless {
 		// Where a background colour alone marked the state, use reverse video.
 		t.TabActive = s().Reverse(true).Bold(true).Padding(0, 1)
-		t.TabActiveBadge = s().Reverse(true)
 		t.TableZebra = s()
 		t.TableSelected = s().Reverse(true)
 		t.TableSelectedBlurred = s().Bold(true)
