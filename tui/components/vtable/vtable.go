@@ -675,7 +675,8 @@ func (t *Table) renderRow(idx int, row Row) string {
 	return b.String()
 }
 
-var blankGap = strings.Repeat(" ", columnGap)
+// blankGap separates two columns; its length is columnGap.
+const blankGap = " "
 
 func (t *Table) rowStyle(idx int) lipgloss.Style {
 	switch {
