@@ -179,12 +179,27 @@ func (s *Store) Actor(name, via string) (model.Actor, error) {
 }
 
 // LocalActor is the identity of the operating-system user on a local file:
-// whoever can open the file can read all of it anyway, so the OS user is an
-// admin by default and is registered as one on first use (audited).
+// whoever can open the file can read all of it anyway, so the OS user acts
+// as an admin. On a store without users the OS user is registered as its
+// first admin (audited), so user management starts with an owner; on a
+// store that has users (a demo, a server's file) a stored user of that
+// name acts with its stored role, and an unknown OS user acts as an admin
+// without being added (reading stats must not change the user list).
 func (s *Store) LocalActor(osUser string) (model.Actor, error) {
 	a, err := s.Actor(osUser, "cli")
 	if err == nil || !errors.Is(err, ErrNotFound) {
 		return a, err
+	}
+	var n int
+	if err := s.View(SystemActor, func(r *Reader) error {
+		var err error
+		n, err = r.UserCount()
+		return err
+	}); err != nil {
+		return a, err
+	}
+	if n > 0 {
+		return model.Actor{Name: osUser, Role: model.RoleAdmin, Via: "cli"}, nil
 	}
 	err = s.Update(SystemActor, func(t *Tx) error {
 		return t.insertUser(&model.User{Name: osUser, Role: model.RoleAdmin})

@@ -1,24 +1,57 @@
 package main
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
+
+	"karton/tui"
+)
 
 // cockpitCommand runs when karton is called without a command.
 func cockpitCommand() *command {
 	return &command{path: "", summary: "open the cockpit", setup: noFlags(runCockpit)}
 }
 
+// runCockpit opens the store and runs the cockpit on this terminal. Without
+// a terminal (a pipe, a cron job) it prints the counts instead and says so.
 func runCockpit(e *env, args []string) error {
 	st, err := e.open()
 	if err != nil {
 		return err
 	}
-	s, err := st.Stats()
-	if err != nil {
-		return err
+	if !isTerminal(e) {
+		s, err := st.Stats()
+		if err != nil {
+			return err
+		}
+		printStats(e, s)
+		fmt.Fprintln(e.stderr, "\nThe cockpit needs a terminal; run `karton` in one (or `karton help` for the commands).")
+		return nil
 	}
-	printStats(e, s)
-	if s.Customers == 0 {
-		fmt.Fprintln(e.stdout, "\nThe store is empty. Load demo data with `karton demo`, or import your own with `karton import`.")
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	app := tui.New(st, e.actor, tui.Options{Ctx: ctx})
+	defer app.Close()
+	p := tea.NewProgram(app, tea.WithContext(ctx))
+	if _, err := p.Run(); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("cockpit: %w", err)
 	}
 	return nil
+}
+
+func isTerminal(e *env) bool {
+	in, ok1 := e.stdin.(*os.File)
+	out, ok2 := e.stdout.(*os.File)
+	return ok1 && ok2 && term.IsTerminal(in.Fd()) && term.IsTerminal(out.Fd())
+}
+
+func isTerminalWriter(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
 }

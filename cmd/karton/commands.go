@@ -4,6 +4,7 @@ package main
 // "user add" is found before "user".
 var commands = []command{
 	{path: "version", summary: "print Karton's version", setup: noFlags(runVersion)},
+	{path: "demo", args: "[--customers N] [--seed S] [--as-of DATE] [--no-tui] [--force]", summary: "build a store of realistic demo data and open the cockpit on it", setup: demoCmd},
 	{path: "stats", args: "[--json]", summary: "counts per entity, file size and schema version", setup: statsCmd},
 	{path: "backup", args: "FILE", summary: "write a consistent copy of the store while it is in use", setup: noFlags(runBackup)},
 	{path: "user add", args: "NAME --role ROLE", summary: "add a user (admin)", setup: userAddCmd},

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -236,6 +237,9 @@ func (e *env) open() (*store.Store, error) {
 		return nil, err
 	}
 	e.st = st
+	if err := repairInterruptedLoad(e, st); err != nil {
+		return nil, err
+	}
 	if e.actor, err = resolveActor(st, e.as); err != nil {
 		return nil, err
 	}
@@ -293,4 +297,20 @@ func version() string {
 		}
 	}
 	return v
+}
+
+// repairInterruptedLoad rebuilds the customer indexes when a bulk load (demo
+// generation, a large import) was killed before it finished, so lists and
+// searches never silently miss customers.
+func repairInterruptedLoad(e *env, st *store.Store) error {
+	pending, err := st.BulkLoadPending()
+	if err != nil || !pending {
+		return err
+	}
+	fmt.Fprintln(e.stderr, "karton: a bulk load was interrupted; rebuilding the customer indexes…")
+	system := model.Actor{Name: "karton", Role: model.RoleAdmin, Via: "system"}
+	if err := st.RebuildCustomerIndexes(context.Background(), system); err != nil {
+		return fmt.Errorf("rebuild the customer indexes after an interrupted load: %w", err)
+	}
+	return nil
 }
