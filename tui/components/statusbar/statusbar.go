@@ -3,8 +3,8 @@
 // spinner and a label, and a hint on the right.
 //
 // The line always fits its width. When it does not, parts give way in order
-// of how little they are missed: the counts, then the directory of the store
-// path, the hint, all but the first task, then the task label is shortened,
+// of how little they are missed: the directory of the store path (the file
+// name stays), then the counts, the hint, all but the first task, then the task label is shortened,
 // and last the store and the role.
 package statusbar
 
@@ -154,8 +154,8 @@ func (b *Bar) plans() []plan {
 		change(&p)
 		out = append(out, p)
 	}
-	add(func(p *plan) { p.counts = false })
 	add(func(p *plan) { p.fullStore = false })
+	add(func(p *plan) { p.counts = false })
 	add(func(p *plan) { p.hint = false })
 	add(func(p *plan) { p.allTasks = false })
 	add(func(p *plan) { p.taskWidth = 24 })

@@ -50,8 +50,8 @@ func TestDegradesInOrder(t *testing.T) {
 		want  want
 	}{
 		{200, want{has: []string{"/home/anna", "customers", "launching Spring Sale", "backup", "? help"}}},
-		{140, want{has: []string{"/home/anna", "launching", "? help"}, hasNot: []string{"customers ·"}}},
-		{110, want{has: []string{"karton.db", "launching", "? help"}, hasNot: []string{"/home/anna"}}},
+		{140, want{has: []string{"karton.db", "customers ·", "launching", "? help"}, hasNot: []string{"/home/anna"}}},
+		{110, want{has: []string{"karton.db", "launching", "? help"}, hasNot: []string{"/home/anna", "customers ·"}}},
 		{90, want{has: []string{"karton.db", "anna · admin", "importing customers.csv 45%", "+2"}, hasNot: []string{"launching", "? help"}}},
 		{80, want{has: []string{"karton.db", "anna · admin", "importing customers.csv 45%", "+2"}}},
 		{50, want{has: []string{"karton.db", "anna · admin", "importing c…", "+2"}}},
