@@ -10,7 +10,7 @@ package store_test
 //
 //	$TMPDIR/karton-bench/demo-v<benchFixtureVersion>-schema<N>-n<customers>-seed1.db
 //
-// (about 15 s and 0.4 GB for 100k; about 2.5 min and 4 GB for 1M) and
+// (about 15 s and 0.4 GB for 100k; about 2 min and 4 GB for 1M) and
 // renames it into place when complete; later runs open it read-only. A
 // fixture is trusted only if it carries the meta marker written last, with
 // the same key; delete the directory (or bump benchFixtureVersion when the
@@ -21,6 +21,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -183,7 +184,11 @@ func loadFixture(b *testing.B, n int) (*fixture, error) {
 	}
 	key := fixtureKey(n)
 	path := filepath.Join(dir, key+".db")
-	if !fixtureComplete(path, key) {
+	complete, err := fixtureComplete(path, key)
+	if err != nil {
+		return nil, err
+	}
+	if !complete {
 		os.Remove(path)
 		began := time.Now()
 		b.Logf("building bench fixture %s (once; cached for later runs)", path)
@@ -197,17 +202,23 @@ func loadFixture(b *testing.B, n int) (*fixture, error) {
 	return describeFixture(path, n)
 }
 
-func fixtureComplete(path, key string) bool {
+// fixtureComplete reports whether path holds a finished fixture for key. A
+// missing, unreadable or outdated file is not one (it is rebuilt); a file
+// another process holds is an error, not a reason to delete it.
+func fixtureComplete(path, key string) (bool, error) {
 	if _, err := os.Stat(path); err != nil {
-		return false
+		return false, nil
 	}
 	s, err := store.Open(path, store.Options{ReadOnly: true, Now: benchClock})
+	if errors.Is(err, store.ErrInUse) {
+		return false, fmt.Errorf("%w (run one benchmark process at a time)", err)
+	}
 	if err != nil {
-		return false
+		return false, nil
 	}
 	defer s.Close()
 	v, err := s.Meta("bench")
-	return err == nil && v == key
+	return err == nil && v == key, nil
 }
 
 // buildFixture generates the demo data set into a temporary file, adds the
