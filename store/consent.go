@@ -61,14 +61,20 @@ const consentStateVersion = 1
 
 func reasonCode(r model.Reason) byte { return byte(r.Rule()) }
 
-func reasonFromCode(b byte) model.Reason {
+// reasonsByCode maps a stored code back to its reason. It is built once
+// and never changed: the projection decodes one reason per scope, and
+// asking model.AllReasons (a fresh slice) each time was most of the cost of
+// reading a projection.
+var reasonsByCode = func() (t [256]model.Reason) {
 	for _, r := range model.AllReasons() {
-		if reasonCode(r) == b {
-			return r
+		if c := reasonCode(r); t[c] == "" {
+			t[c] = r
 		}
 	}
-	return ""
-}
+	return t
+}()
+
+func reasonFromCode(b byte) model.Reason { return reasonsByCode[b] }
 
 func encodeConsentState(cs *ConsentState) []byte {
 	var e encoder
@@ -348,9 +354,14 @@ func (r *Reader) Check(in CheckInput) (CheckResult, error) {
 	if err != nil {
 		return CheckResult{}, err
 	}
-	profiling, err := r.profilingPurposes()
-	if err != nil {
-		return CheckResult{}, err
+	// Only rule 7 reads the profiling purposes, and only for a step that
+	// uses profiling data; reading all purposes for every check cost more
+	// than the decision.
+	var profiling []model.PurposeID
+	if needsProfiling(in.DataCategories) {
+		if profiling, err = r.profilingPurposes(); err != nil {
+			return CheckResult{}, err
+		}
 	}
 	settings := r.s.Settings()
 	di := model.DecisionInput{
@@ -358,17 +369,52 @@ func (r *Reader) Check(in CheckInput) (CheckResult, error) {
 		ProfilingPurposes: profiling, DataCategories: in.DataCategories, CreativeObjectionNotice: !in.WithoutNotice,
 		Events: events, At: in.At, KnownAt: in.KnownAt, Settings: settings,
 	}
-	if st, err := r.ConsentState(in.Customer); err != nil {
+	if di.LastContactAt, err = r.lastContact(in.Customer, in.Channel, in.Purpose); err != nil {
 		return CheckResult{}, err
-	} else if st != nil {
-		if s, ok := st.Scope(in.Channel, in.Purpose); ok {
-			di.LastContactAt = s.LastContact
-		}
 	}
 	if cap, ok := settings.Caps[in.Channel]; ok {
 		di.RecentContacts = r.recentContacts(in.Customer, in.Channel, in.At, cap.Days)
 	}
 	return CheckResult{Decision: model.Decide(&di), At: in.At, KnownAt: in.KnownAt, LedgerPosition: r.LedgerHead()}, nil
+}
+
+func needsProfiling(cats []model.DataCategory) bool {
+	for _, c := range cats {
+		if c.NeedsProfiling() {
+			return true
+		}
+	}
+	return false
+}
+
+// lastContact reads when a scope's consent was last used from the
+// customer's projection, decoding only up to that scope (Check needs
+// nothing else from it).
+func (r *Reader) lastContact(cid model.CustomerID, k model.ChannelKind, p model.PurposeID) (time.Time, error) {
+	if r.w != nil {
+		if cs, ok := r.w.states[cid]; ok {
+			s, _ := cs.Scope(k, p)
+			return s.LastContact, nil
+		}
+	}
+	v := r.tx.Bucket(bConsentState).Get(u64(uint64(cid)))
+	if v == nil {
+		return time.Time{}, nil
+	}
+	d := decoder{b: v}
+	d.version(consentStateVersion, "consent state")
+	d.time()
+	code := k.Code()
+	for n := d.count(); n > 0 && d.err == nil; n-- {
+		ch, pid := d.byte1(), model.PurposeID(d.uvarint())
+		d.byte1()
+		d.uvarint()
+		at := d.time()
+		if ch == code && pid == p && d.err == nil {
+			return at, nil
+		}
+	}
+	return time.Time{}, d.done("consent state")
 }
 
 func (r *Reader) profilingPurposes() ([]model.PurposeID, error) {
