@@ -1,0 +1,649 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"karton/model"
+	"karton/store/dispatch"
+)
+
+// The dispatcher drains the outbox through each channel's connector
+// (store/dispatch). A batch goes through three steps:
+//
+//  1. Claim (one write transaction): take the messages that are due, check
+//     consent again for each at this moment — a withdrawal, objection or
+//     erasure since the launch, or the contact-pressure cap, stops the
+//     message as suppressed_at_dispatch with the reason and the deciding
+//     event, audited — render the creative from the customer record as it
+//     is now, and mark the rest sending with a lease.
+//  2. Send (no transaction open): hand each message to its connector, then
+//     Sync every connector used, so that what counts as sent is durable on
+//     the other side.
+//  3. Record (one write transaction): sent messages become interactions
+//     (kind sent, with the channel's cost as value), their cost is booked
+//     to the campaign's "Contacts: <channel>" budget line; failures are
+//     retried later with exponential backoff, and end as dead letters after
+//     MaxAttempts or at once when the connector says retrying cannot help.
+//
+// If the process dies between 2 and 3, the lease runs out and the
+// messages are sent again under the same message id, which every connector
+// uses to drop the duplicate (file: the ids already in the step file;
+// webhook: Idempotency-Key; SMTP: Message-ID).
+//
+// Batches are short for network connectors (webhook, smtp), so the consent
+// check stays close to the send, and long for file and dry connectors,
+// where throughput matters.
+
+// DispatcherOptions configure a Dispatcher; zero values take the defaults.
+type DispatcherOptions struct {
+	// Connect builds the connector of a channel. The default is
+	// dispatch.New with ConnectorOptions, where a file connector's relative
+	// dir is taken relative to the store file's directory and a dry
+	// connector's settings (notes for people) are ignored.
+	Connect          func(ch model.Channel) (dispatch.Connector, error)
+	ConnectorOptions dispatch.Options
+	// BatchSize is the number of file and dry messages claimed per batch
+	// (default 5,000); NetworkBatchSize that of webhook and smtp messages
+	// (default 50).
+	BatchSize        int
+	NetworkBatchSize int
+	// MaxAttempts before a message that keeps failing becomes a dead
+	// letter (default 5).
+	MaxAttempts int
+	// RetryBackoff is the wait before the first retry, doubled for each
+	// further one, capped at 6 hours (default 1 minute).
+	RetryBackoff time.Duration
+	// Lease is how long a claim holds; messages of a dispatcher that died
+	// are tried again after it (default 10 minutes).
+	Lease time.Duration
+	// PausedDelay is how long messages of a paused channel wait before
+	// they are looked at again (default 15 minutes); waiting costs no
+	// attempt.
+	PausedDelay time.Duration
+	// PollInterval is how long Run waits for work when nothing signals it
+	// (default 30 s). Run also wakes when the outbox changes and when the
+	// next retry is due.
+	PollInterval time.Duration
+	// OnBatch, when set, is called after each recorded batch.
+	OnBatch func(DispatchReport)
+	// OnError, when set, is told about errors Run carries on after.
+	OnError func(error)
+}
+
+func (o DispatcherOptions) withDefaults() DispatcherOptions {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 5000
+	}
+	if o.NetworkBatchSize <= 0 {
+		o.NetworkBatchSize = 50
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.RetryBackoff <= 0 {
+		o.RetryBackoff = time.Minute
+	}
+	if o.Lease <= 0 {
+		o.Lease = 10 * time.Minute
+	}
+	if o.PausedDelay <= 0 {
+		o.PausedDelay = 15 * time.Minute
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 30 * time.Second
+	}
+	return o
+}
+
+// maxRetryBackoff caps the wait between two attempts at a message.
+const maxRetryBackoff = 6 * time.Hour
+
+// DispatchReport counts what dispatching did.
+type DispatchReport struct {
+	Batches int `json:"batches"`
+	// Claimed messages were looked at; each ends in one of the counts
+	// below.
+	Claimed    int                  `json:"claimed"`
+	Sent       int                  `json:"sent"`
+	Suppressed int                  `json:"suppressed_at_dispatch"`
+	ByReason   map[model.Reason]int `json:"by_reason"`
+	// Retrying failed and wait for another attempt; Dead failed for good.
+	Retrying  int `json:"retrying"`
+	Dead      int `json:"dead"`
+	Cancelled int `json:"cancelled"`
+	// Deferred wait for their channel to be active again; Released were
+	// claimed but not tried because dispatching was stopped.
+	Deferred int `json:"deferred"`
+	Released int `json:"released"`
+	// Cost booked to campaigns, in minor units of the store's currency.
+	Cost model.Money `json:"cost"`
+	// Errors are distinct failure messages of this run (at most 10).
+	Errors []string `json:"errors,omitempty"`
+}
+
+func (r *DispatchReport) add(o DispatchReport) {
+	r.Batches += o.Batches
+	r.Claimed += o.Claimed
+	r.Sent += o.Sent
+	r.Suppressed += o.Suppressed
+	for k, v := range o.ByReason {
+		if r.ByReason == nil {
+			r.ByReason = map[model.Reason]int{}
+		}
+		r.ByReason[k] += v
+	}
+	r.Retrying += o.Retrying
+	r.Dead += o.Dead
+	r.Cancelled += o.Cancelled
+	r.Deferred += o.Deferred
+	r.Released += o.Released
+	r.Cost += o.Cost
+	for _, e := range o.Errors {
+		r.noteError(e)
+	}
+}
+
+func (r *DispatchReport) noteError(e string) {
+	if len(r.Errors) < 10 && !containsString(r.Errors, e) {
+		r.Errors = append(r.Errors, e)
+	}
+}
+
+func containsString(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Dispatcher sends the outbox. RunOnce drains what is due and returns; Run
+// keeps doing that until its context ends, for the cockpit's background
+// worker and `karton serve`. A Dispatcher is safe for concurrent use (its
+// runs take turns); several dispatchers on one store never claim the same
+// message.
+type Dispatcher struct {
+	s     *Store
+	by    model.Actor
+	opts  DispatcherOptions
+	mu    sync.Mutex // one run at a time; guards conns
+	conns map[model.ChannelID]*connEntry
+}
+
+type connEntry struct {
+	conn    dispatch.Connector
+	updated time.Time // the channel's UpdatedAt it was built for
+	err     error     // the settings are unusable
+}
+
+// NewDispatcher returns a dispatcher acting as by, who must be allowed to
+// launch steps (sending is the second half of a launch) and to record
+// interactions.
+func NewDispatcher(s *Store, by model.Actor, opts DispatcherOptions) (*Dispatcher, error) {
+	if err := by.Require(model.PermEditCampaigns, "dispatch messages"); err != nil {
+		return nil, err
+	}
+	if err := by.Require(model.PermEditCustomers, "dispatch messages (each send is recorded as an interaction)"); err != nil {
+		return nil, err
+	}
+	return &Dispatcher{s: s, by: by, opts: opts.withDefaults(), conns: map[model.ChannelID]*connEntry{}}, nil
+}
+
+// Close closes the connectors (flushing file connectors).
+func (d *Dispatcher) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var errs []error
+	for id, c := range d.conns {
+		if c.conn != nil {
+			errs = append(errs, c.conn.Close())
+		}
+		delete(d.conns, id)
+	}
+	return errors.Join(errs...)
+}
+
+// Run dispatches until ctx ends, then returns nil. Errors of single runs
+// go to OnError and do not stop it.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	changes, stop := d.s.Subscribe()
+	defer stop()
+	for {
+		if _, err := d.RunOnce(ctx); err != nil && ctx.Err() == nil && d.opts.OnError != nil {
+			d.opts.OnError(err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait := d.opts.PollInterval
+		var next time.Time
+		_ = d.s.View(d.by, func(r *Reader) error { next = r.NextDue(); return nil })
+		if !next.IsZero() {
+			wait = min(wait, max(next.Sub(d.s.now()), 50*time.Millisecond))
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case _, ok := <-changes:
+			timer.Stop()
+			if !ok {
+				return nil // the store closed
+			}
+			drain(changes)
+		case <-timer.C:
+		}
+	}
+}
+
+// drain empties the channel of change batches that piled up (our own
+// commits among them): one look at the outbox answers them all.
+func drain(ch <-chan []Change) {
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+// RunOnce sends every message that is due now, batch by batch, and returns
+// what it did. Cancelling ctx stops it after the batch in flight (claimed
+// messages not yet tried are released for the next run).
+func (d *Dispatcher) RunOnce(ctx context.Context) (DispatchReport, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var total DispatchReport
+	for ctx.Err() == nil {
+		var due bool
+		if err := d.s.View(d.by, func(r *Reader) error {
+			next := r.NextDue()
+			due = !next.IsZero() && !next.After(d.s.now())
+			return nil
+		}); err != nil {
+			return total, err
+		}
+		if !due {
+			break
+		}
+		b, err := d.claim()
+		if err != nil {
+			return total, err
+		}
+		if len(b.items) == 0 && b.report.Claimed == 0 && b.report.Deferred == 0 {
+			break
+		}
+		d.send(ctx, b)
+		if err := d.record(b); err != nil {
+			return total, err
+		}
+		b.report.Batches = 1
+		total.add(b.report)
+		if d.opts.OnBatch != nil {
+			d.opts.OnBatch(b.report)
+		}
+	}
+	return total, nil
+}
+
+// sendResult is what became of one claimed message in the send step.
+type sendResult uint8
+
+const (
+	resultUntried sendResult = iota // not tried: released
+	resultSent
+	resultRetry
+	resultPermanent
+)
+
+type batchItem struct {
+	entry   OutboxEntry // as claimed (status sending)
+	msg     dispatch.Message
+	channel model.Channel
+	result  sendResult
+	err     error
+}
+
+type dispatchBatch struct {
+	items  []batchItem
+	report DispatchReport
+}
+
+// claim is step 1: it takes the due messages in one write transaction.
+func (d *Dispatcher) claim() (*dispatchBatch, error) {
+	b := &dispatchBatch{report: DispatchReport{ByReason: map[model.Reason]int{}}}
+	err := d.s.Update(d.by, func(t *Tx) error {
+		b.items, b.report = b.items[:0], DispatchReport{ByReason: map[model.Reason]int{}}
+		return d.claimIn(t, b)
+	})
+	return b, err
+}
+
+func (d *Dispatcher) claimIn(t *Tx, b *dispatchBatch) error {
+	r := t.Reader()
+	ow, err := t.outboxWriter()
+	if err != nil {
+		return err
+	}
+	now := t.now
+	// Collect the due keys first: the loop below rewrites the index.
+	var ids []OutboxID
+	c := ow.due.Cursor()
+	limit := max(d.opts.BatchSize, d.opts.NetworkBatchSize)
+	for k, _ := c.First(); k != nil && len(ids) < limit; k, _ = c.Next() {
+		if len(k) != 16 || timeFromKey(readU64(k)).After(now) {
+			break
+		}
+		ids = append(ids, OutboxID(readU64(k[8:])))
+	}
+	plans := map[model.StepID]*launchPlan{}
+	evals := map[model.StepID]*evaluator{}
+	// Contacts claimed in this batch count towards the cap like sent ones.
+	claimed := map[capKey]int{}
+	recent := func(cid model.CustomerID, k model.ChannelKind) int { return claimed[capKey{cid, k}] }
+	local, network := 0, 0
+	ledger := r.LedgerHead()
+	for _, id := range ids {
+		m, err := r.OutboxEntry(id)
+		if err != nil {
+			return err
+		}
+		if m.Status.Final() {
+			// A stale index entry (cannot happen unless damaged): drop it.
+			if err := ow.due.Delete(dueKey(m.DueAt, id)); err != nil {
+				return err
+			}
+			continue
+		}
+		p, ok := plans[m.StepID]
+		if !ok {
+			// The audience is not needed to send: skip the segment.
+			if p, err = r.loadPlan(m.StepID, []model.Condition{}, now); err != nil {
+				return fmt.Errorf("outbox message %d: %w", id, err)
+			}
+			plans[m.StepID] = p
+			evals[m.StepID] = newEvaluator(r, p)
+			evals[m.StepID].recent = recent
+		}
+		networked := p.channel.Connector.Kind == model.ConnectorWebhook || p.channel.Connector.Kind == model.ConnectorSMTP
+		if networked && network >= d.opts.NetworkBatchSize || !networked && local >= d.opts.BatchSize {
+			continue // this kind's batch is full; the next batch takes it
+		}
+		old := m
+		switch {
+		case p.campaign.Status == model.StatusCancelled || p.step.Status == model.StepCancelled:
+			m.Status, m.LastError = OutboxCancelled, fmt.Sprintf("campaign %d was cancelled before the message was sent", p.campaign.ID)
+			b.report.Cancelled++
+			b.report.Claimed++
+			if err := ow.put(&m, &old); err != nil {
+				return err
+			}
+			continue
+		case p.channel.Status != model.ChannelActive:
+			m.DueAt, m.LastError = now.Add(d.opts.PausedDelay), fmt.Sprintf("channel %q is %s", p.channel.Name, p.channel.Status)
+			b.report.Deferred++
+			if err := ow.put(&m, &old); err != nil {
+				return err
+			}
+			continue
+		}
+		b.report.Claimed++
+		ev := evals[m.StepID]
+		if err := ev.load(m.CustomerID, nil); err != nil {
+			return fmt.Errorf("outbox message %d: %w", id, err)
+		}
+		dec, err := ev.decide(now)
+		if err != nil {
+			return fmt.Errorf("outbox message %d: %w", id, err)
+		}
+		if !dec.Allow {
+			m.Status, m.Reason, m.EventID, m.CheckedAt, m.LedgerPosition = OutboxSuppressed, dec.Reason, dec.EventID, now, ledger
+			m.DueAt = time.Time{}
+			if err := ow.put(&m, &old); err != nil {
+				return err
+			}
+			b.report.Suppressed++
+			b.report.ByReason[dec.Reason]++
+			if err := t.Audit("dispatch.suppress", fmt.Sprintf("customer:%d", m.CustomerID), encodeOutbox(nil, &m)); err != nil {
+				return err
+			}
+			continue
+		}
+		subject, body, err := ev.render(m.ID)
+		if err != nil {
+			m.Status, m.LastError, m.DueAt = OutboxDead, "cannot render the creative: "+err.Error(), time.Time{}
+			if err := ow.put(&m, &old); err != nil {
+				return err
+			}
+			b.report.Dead++
+			b.report.noteError(m.LastError)
+			continue
+		}
+		m.Status, m.DueAt = OutboxSending, now.Add(d.opts.Lease)
+		m.Attempts++
+		if err := ow.put(&m, &old); err != nil {
+			return err
+		}
+		claimed[capKey{m.CustomerID, p.channel.Kind}]++
+		if networked {
+			network++
+		} else {
+			local++
+		}
+		b.items = append(b.items, batchItem{entry: m, channel: p.channel, msg: dispatch.Message{
+			ID: uint64(m.ID), CustomerID: m.CustomerID, CampaignID: m.CampaignID, StepID: m.StepID, ChannelID: m.ChannelID,
+			Kind: p.channel.Kind, Recipient: recipientFor(p.channel.Kind, &ev.cust), Subject: subject, Body: body,
+			UnsubscribeURL: p.unsubscribeURL(d.s, m.ID), CreatedAt: m.CreatedAt, Attempt: m.Attempts,
+		}})
+	}
+	return nil
+}
+
+type capKey struct {
+	cid  model.CustomerID
+	kind model.ChannelKind
+}
+
+// recipientFor copies the contact data a channel kind needs, and no more
+// (data minimisation): an email channel gets no postal address.
+func recipientFor(k model.ChannelKind, c *model.Customer) dispatch.Recipient {
+	r := dispatch.Recipient{Salutation: c.Salutation, FirstName: c.FirstName, LastName: c.LastName, Company: c.Company}
+	address := func() {
+		r.Street, r.PostalCode, r.City, r.Country = c.Address.Street, c.Address.PostalCode, c.Address.City, c.Address.Country
+	}
+	switch k {
+	case model.KindEmail, model.KindWeb:
+		r.Email = c.Email
+	case model.KindSMS, model.KindMessenger, model.KindPhone:
+		r.Phone = c.Phone
+	case model.KindPostal:
+		address()
+	case model.KindSocial:
+		r.Email, r.Phone = c.Email, c.Phone
+	case model.KindEvent:
+		r.Email = c.Email
+		address()
+	}
+	return r
+}
+
+// send is step 2: no transaction is open while connectors work.
+func (d *Dispatcher) send(ctx context.Context, b *dispatchBatch) {
+	used := map[model.ChannelID]dispatch.Connector{}
+	for i := range b.items {
+		it := &b.items[i]
+		if ctx.Err() != nil {
+			break // the rest stays untried and is released
+		}
+		conn, err := d.connector(it.channel)
+		if err != nil {
+			it.result, it.err = resultRetry, err
+			continue
+		}
+		used[it.channel.ID] = conn
+		switch err := conn.Send(ctx, it.msg); {
+		case err == nil:
+			it.result = resultSent
+		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+			it.result = resultUntried
+		case dispatch.IsPermanent(err):
+			it.result, it.err = resultPermanent, err
+		default:
+			it.result, it.err = resultRetry, err
+		}
+	}
+	// Nothing counts as sent before the connector made it durable.
+	for id, conn := range used {
+		if err := conn.Sync(); err != nil {
+			for i := range b.items {
+				if it := &b.items[i]; it.channel.ID == id && it.result == resultSent {
+					it.result, it.err = resultRetry, fmt.Errorf("sync: %w", err)
+				}
+			}
+		}
+	}
+}
+
+// connector returns the channel's connector, building it on first use and
+// again when the channel's settings changed.
+func (d *Dispatcher) connector(ch model.Channel) (dispatch.Connector, error) {
+	if c, ok := d.conns[ch.ID]; ok && c.updated.Equal(ch.UpdatedAt) {
+		return c.conn, c.err
+	} else if ok && c.conn != nil {
+		_ = c.conn.Close()
+	}
+	conn, err := d.connect(ch)
+	if err != nil {
+		err = fmt.Errorf("channel %q: %w", ch.Name, err)
+	}
+	d.conns[ch.ID] = &connEntry{conn: conn, updated: ch.UpdatedAt, err: err}
+	return conn, err
+}
+
+func (d *Dispatcher) connect(ch model.Channel) (dispatch.Connector, error) {
+	if d.opts.Connect != nil {
+		return d.opts.Connect(ch)
+	}
+	ch.Connector.Settings = maps.Clone(ch.Connector.Settings)
+	switch ch.Connector.Kind {
+	case model.ConnectorDry:
+		// A dry connector takes no settings; what a channel carries there
+		// (a note on why it is dry) is for people.
+		ch.Connector.Settings = nil
+	case model.ConnectorFile:
+		if dir := strings.TrimSpace(ch.Connector.Settings["dir"]); dir != "" && !filepath.IsAbs(dir) {
+			ch.Connector.Settings["dir"] = filepath.Join(filepath.Dir(d.s.path), dir)
+		}
+	}
+	return dispatch.New(ch, d.opts.ConnectorOptions)
+}
+
+// record is step 3: it writes what became of each message.
+func (d *Dispatcher) record(b *dispatchBatch) error {
+	if len(b.items) == 0 {
+		return nil
+	}
+	var report DispatchReport
+	err := d.s.Update(d.by, func(t *Tx) error {
+		report = DispatchReport{}
+		ow, err := t.outboxWriter()
+		if err != nil {
+			return err
+		}
+		type spendKey struct {
+			campaign model.CampaignID
+			label    string
+		}
+		spend := map[spendKey]model.Money{}
+		for i := range b.items {
+			it := &b.items[i]
+			m, err := t.Reader().OutboxEntry(it.entry.ID)
+			if err != nil {
+				return err
+			}
+			if m.Status != OutboxSending || m.Attempts != it.entry.Attempts {
+				continue // taken over by another dispatcher after our lease ran out
+			}
+			old := m
+			switch it.result {
+			case resultSent:
+				m.Status, m.SentAt, m.Cost, m.LastError, m.DueAt = OutboxSent, t.now, it.channel.CostPerContact, "", time.Time{}
+				err := t.AddInteraction(&model.Interaction{
+					CustomerID: m.CustomerID, Kind: model.InteractionSent, Channel: it.channel.Kind, ChannelID: it.channel.ID,
+					CampaignID: m.CampaignID, StepID: m.StepID, At: t.now, Value: m.Cost,
+				})
+				if err != nil {
+					return fmt.Errorf("outbox message %d: record the contact: %w", m.ID, err)
+				}
+				if m.Cost != 0 {
+					spend[spendKey{m.CampaignID, "Contacts: " + it.channel.Name}] += m.Cost
+				}
+				report.Sent++
+				report.Cost += m.Cost
+			case resultUntried:
+				m.Status, m.DueAt = OutboxPending, t.now
+				m.Attempts--
+				report.Released++
+			case resultPermanent:
+				m.Status, m.LastError, m.DueAt = OutboxDead, it.err.Error(), time.Time{}
+				report.Dead++
+				report.noteError(m.LastError)
+			case resultRetry:
+				m.LastError = it.err.Error()
+				report.noteError(m.LastError)
+				if m.Attempts >= d.opts.MaxAttempts {
+					m.Status, m.DueAt = OutboxDead, time.Time{}
+					m.LastError = fmt.Sprintf("gave up after %d attempts: %s", m.Attempts, m.LastError)
+					report.Dead++
+				} else {
+					m.Status, m.DueAt = OutboxPending, t.now.Add(d.backoff(m.Attempts))
+					report.Retrying++
+				}
+			}
+			if err := ow.put(&m, &old); err != nil {
+				return err
+			}
+		}
+		for k, amount := range spend {
+			if err := t.BookSpend(k.campaign, k.label, amount); err != nil {
+				return err
+			}
+		}
+		summary := fmt.Sprintf("sent %d, retrying %d, dead %d, released %d, cost %d", report.Sent, report.Retrying, report.Dead, report.Released, report.Cost)
+		return t.Audit("dispatch.batch", "outbox", []byte(summary))
+	})
+	if err != nil {
+		return err
+	}
+	b.report.Sent += report.Sent
+	b.report.Cost += report.Cost
+	b.report.Released += report.Released
+	b.report.Retrying += report.Retrying
+	b.report.Dead += report.Dead
+	for _, e := range report.Errors {
+		b.report.noteError(e)
+	}
+	return nil
+}
+
+// backoff is the wait after the n-th failed attempt.
+func (d *Dispatcher) backoff(n int) time.Duration {
+	w := d.opts.RetryBackoff
+	for i := 1; i < n && w < maxRetryBackoff; i++ {
+		w *= 2
+	}
+	return min(w, maxRetryBackoff)
+}
