@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -307,18 +308,25 @@ const (
 	resultSent
 	resultRetry
 	resultPermanent
+	resultSuppressed // consent changed between claim and send, and now denies
 )
 
 type batchItem struct {
-	entry   OutboxEntry // as claimed (status sending)
-	msg     dispatch.Message
-	channel model.Channel
-	result  sendResult
-	err     error
+	entry    OutboxEntry // as claimed (status sending)
+	msg      dispatch.Message
+	plan     *launchPlan
+	channel  model.Channel
+	result   sendResult
+	err      error
+	decision model.Decision // resultSuppressed: the decision at send time,
+	ledger   model.EventID  // the ledger position it used
+	checked  time.Time      // and when it was made
 }
 
 type dispatchBatch struct {
-	items  []batchItem
+	items []batchItem
+	// ledger is the newest consent event when the batch was claimed.
+	ledger model.EventID
 	report DispatchReport
 }
 
@@ -356,6 +364,7 @@ func (d *Dispatcher) claimIn(t *Tx, b *dispatchBatch) error {
 	recent := func(cid model.CustomerID, k model.ChannelKind) int { return claimed[capKey{cid, k}] }
 	local, network := 0, 0
 	ledger := r.LedgerHead()
+	b.ledger = ledger
 	for _, id := range ids {
 		m, err := r.OutboxEntry(id)
 		if err != nil {
@@ -443,7 +452,7 @@ func (d *Dispatcher) claimIn(t *Tx, b *dispatchBatch) error {
 		} else {
 			local++
 		}
-		b.items = append(b.items, batchItem{entry: m, channel: p.channel, msg: dispatch.Message{
+		b.items = append(b.items, batchItem{entry: m, plan: p, channel: p.channel, msg: dispatch.Message{
 			ID: uint64(m.ID), CustomerID: m.CustomerID, CampaignID: m.CampaignID, StepID: m.StepID, ChannelID: m.ChannelID,
 			Kind: p.channel.Kind, Recipient: recipientFor(p.channel.Kind, &ev.cust), Subject: subject, Body: body,
 			UnsubscribeURL: p.unsubscribeURL(d.s, m.ID), CreatedAt: m.CreatedAt, Attempt: m.Attempts,
@@ -480,13 +489,24 @@ func recipientFor(k model.ChannelKind, c *model.Customer) dispatch.Recipient {
 	return r
 }
 
-// send is step 2: no transaction is open while connectors work.
+// send is step 2: no transaction is open while connectors work. Just
+// before each send it looks whether the consent ledger moved since the
+// claim; if the customer has a new event, it decides again, so a
+// withdrawal recorded while the batch is on its way still stops the
+// message.
 func (d *Dispatcher) send(ctx context.Context, b *dispatchBatch) {
 	used := map[model.ChannelID]dispatch.Connector{}
 	for i := range b.items {
 		it := &b.items[i]
 		if ctx.Err() != nil {
 			break // the rest stays untried and is released
+		}
+		if err := d.recheck(b, it); err != nil {
+			it.result, it.err = resultRetry, err
+			continue
+		}
+		if it.result == resultSuppressed {
+			continue
 		}
 		conn, err := d.connector(it.channel)
 		if err != nil {
@@ -515,6 +535,37 @@ func (d *Dispatcher) send(ctx context.Context, b *dispatchBatch) {
 			}
 		}
 	}
+}
+
+// recheck decides again for a claimed message whose customer has a consent
+// event newer than the batch's claim (cheap when nobody has: one read of
+// the ledger's head).
+func (d *Dispatcher) recheck(b *dispatchBatch, it *batchItem) error {
+	return d.s.View(d.by, func(r *Reader) error {
+		head := r.LedgerHead()
+		if head == b.ledger {
+			return nil
+		}
+		cid := it.entry.CustomerID
+		prefix := u64(uint64(cid))
+		k, _ := r.tx.Bucket(bConsent).Cursor().Seek(appendU64(prefix, uint64(b.ledger)+1))
+		if k == nil || !bytes.HasPrefix(k, prefix) {
+			return nil // nothing new for this customer
+		}
+		ev := newEvaluator(r, it.plan)
+		if err := ev.load(cid, nil); err != nil {
+			return err
+		}
+		at := d.s.now()
+		dec, err := ev.decide(at)
+		if err != nil {
+			return err
+		}
+		if !dec.Allow {
+			it.result, it.decision, it.ledger, it.checked = resultSuppressed, dec, head, at
+		}
+		return nil
+	})
 }
 
 // connector returns the channel's connector, building it on first use and
@@ -597,6 +648,18 @@ func (d *Dispatcher) record(b *dispatchBatch) error {
 				m.Status, m.DueAt = OutboxPending, t.now
 				m.Attempts--
 				report.Released++
+			case resultSuppressed:
+				dec := it.decision
+				m.Status, m.Reason, m.EventID, m.CheckedAt, m.LedgerPosition, m.DueAt = OutboxSuppressed, dec.Reason, dec.EventID, it.checked, it.ledger, time.Time{}
+				m.Attempts--
+				report.Suppressed++
+				if report.ByReason == nil {
+					report.ByReason = map[model.Reason]int{}
+				}
+				report.ByReason[dec.Reason]++
+				if err := t.Audit("dispatch.suppress", fmt.Sprintf("customer:%d", m.CustomerID), encodeOutbox(nil, &m)); err != nil {
+					return err
+				}
 			case resultPermanent:
 				m.Status, m.LastError, m.DueAt = OutboxDead, it.err.Error(), time.Time{}
 				report.Dead++
@@ -629,6 +692,10 @@ func (d *Dispatcher) record(b *dispatchBatch) error {
 		return err
 	}
 	b.report.Sent += report.Sent
+	b.report.Suppressed += report.Suppressed
+	for k, v := range report.ByReason {
+		b.report.ByReason[k] += v
+	}
 	b.report.Cost += report.Cost
 	b.report.Released += report.Released
 	b.report.Retrying += report.Retrying
