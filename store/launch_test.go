@@ -168,9 +168,20 @@ func (f *fixture) checkLaunched(t testing.TB) LaunchState {
 				assert.Zero(t, d.MessageID)
 			}
 		}
-		all, _, err := r.Outbox(OutboxFilter{Step: f.step.ID}, 0, 1000)
-		require.NoError(t, err)
-		assert.Len(t, all, len(msgs), "no outbox message without its decision")
+		n := 0
+		for after := OutboxID(0); ; {
+			page, next, err := r.Outbox(OutboxFilter{Step: f.step.ID}, after, 1000)
+			require.NoError(t, err)
+			for _, m := range page {
+				assert.Equal(t, msgs[m.ID], m.CustomerID, "no outbox message without its decision")
+			}
+			n += len(page)
+			if next == 0 {
+				break
+			}
+			after = next
+		}
+		assert.Equal(t, len(msgs), n, "one outbox message per allowing decision")
 		assert.Equal(t, st.Decided, len(ds))
 		assert.Equal(t, st.Allowed, allowed)
 		assert.Equal(t, st.Messages, allowed)
