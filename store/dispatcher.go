@@ -280,16 +280,18 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (DispatchReport, error) {
 		if !due {
 			break
 		}
-		b, err := d.claim()
+		b, err := d.claim(ctx)
 		if err != nil {
 			return total, err
 		}
-		if len(b.items) == 0 && b.report.Claimed == 0 && b.report.Deferred == 0 {
-			break
+		if len(b.items) > 0 {
+			d.send(ctx, b)
+			if err := d.record(b); err != nil {
+				return total, err
+			}
 		}
-		d.send(ctx, b)
-		if err := d.record(b); err != nil {
-			return total, err
+		if b.report.Claimed == 0 && b.report.Deferred == 0 {
+			break // nothing was due after all (another dispatcher took it)
 		}
 		b.report.Batches = 1
 		total.add(b.report)
@@ -312,7 +314,7 @@ const (
 )
 
 type batchItem struct {
-	entry    OutboxEntry // as claimed (status sending)
+	entry    OutboxEntry // as claimed: Attempts counts this attempt
 	msg      dispatch.Message
 	plan     *launchPlan
 	channel  model.Channel
@@ -327,20 +329,35 @@ type dispatchBatch struct {
 	items []batchItem
 	// ledger is the newest consent event when the batch was claimed.
 	ledger model.EventID
+	// inTx: the batch is sent while the claiming write transaction is
+	// open, so consent cannot change before the send (no re-check needed).
+	inTx   bool
 	report DispatchReport
 }
 
-// claim is step 1: it takes the due messages in one write transaction.
-func (d *Dispatcher) claim() (*dispatchBatch, error) {
-	b := &dispatchBatch{report: DispatchReport{ByReason: map[model.Reason]int{}}}
+// local reports whether the channel's connector hands messages over
+// in-process (files, a dry run): those are sent inside the claiming
+// transaction — check, send, sync and record under one writer lock, with no
+// lease — which halves what a batch writes. A crash before the commit
+// leaves them pending; the resend finds them in the step file and drops
+// the duplicates. Connectors from DispatcherOptions.Connect never count as
+// local: they may need the store themselves.
+func (d *Dispatcher) local(ch model.Channel) bool {
+	return d.opts.Connect == nil && (ch.Connector.Kind == model.ConnectorFile || ch.Connector.Kind == model.ConnectorDry)
+}
+
+// claim is step 1 (and all of it for local channels): it takes the due
+// messages in one write transaction.
+func (d *Dispatcher) claim(ctx context.Context) (*dispatchBatch, error) {
+	b := &dispatchBatch{}
 	err := d.s.Update(d.by, func(t *Tx) error {
 		b.items, b.report = b.items[:0], DispatchReport{ByReason: map[model.Reason]int{}}
-		return d.claimIn(t, b)
+		return d.claimIn(ctx, t, b)
 	})
 	return b, err
 }
 
-func (d *Dispatcher) claimIn(t *Tx, b *dispatchBatch) error {
+func (d *Dispatcher) claimIn(ctx context.Context, t *Tx, b *dispatchBatch) error {
 	r := t.Reader()
 	ow, err := t.outboxWriter()
 	if err != nil {
@@ -362,13 +379,21 @@ func (d *Dispatcher) claimIn(t *Tx, b *dispatchBatch) error {
 	// Contacts claimed in this batch count towards the cap like sent ones.
 	claimed := map[capKey]int{}
 	recent := func(cid model.CustomerID, k model.ChannelKind) int { return claimed[capKey{cid, k}] }
-	local, network := 0, 0
+	local := make([]batchItem, 0, min(len(ids), d.opts.BatchSize))
+	stored := make([]OutboxEntry, 0, cap(local)) // the local items' entries as stored
+	b.items = make([]batchItem, 0, min(len(ids), d.opts.NetworkBatchSize))
+	network := 0
+	entries := ow.entries.Cursor() // one cursor for all lookups: no allocation per Get
 	ledger := r.LedgerHead()
 	b.ledger = ledger
+	var m OutboxEntry
 	for _, id := range ids {
-		m, err := r.OutboxEntry(id)
-		if err != nil {
-			return err
+		k, v := entries.Seek(u64(uint64(id)))
+		if k == nil || readU64(k) != uint64(id) {
+			return fmt.Errorf("outbox index points at message %d, which is missing", id)
+		}
+		if err := decodeOutbox(v, &m); err != nil {
+			return fmt.Errorf("outbox message %d: %w", id, err)
 		}
 		if m.Status.Final() {
 			// A stale index entry (cannot happen unless damaged): drop it.
@@ -387,14 +412,14 @@ func (d *Dispatcher) claimIn(t *Tx, b *dispatchBatch) error {
 			evals[m.StepID] = newEvaluator(r, p)
 			evals[m.StepID].recent = recent
 		}
-		networked := p.channel.Connector.Kind == model.ConnectorWebhook || p.channel.Connector.Kind == model.ConnectorSMTP
-		if networked && network >= d.opts.NetworkBatchSize || !networked && local >= d.opts.BatchSize {
+		inTx := d.local(p.channel)
+		if !inTx && network >= d.opts.NetworkBatchSize || inTx && len(local) >= d.opts.BatchSize {
 			continue // this kind's batch is full; the next batch takes it
 		}
 		old := m
 		switch {
 		case p.campaign.Status == model.StatusCancelled || p.step.Status == model.StepCancelled:
-			m.Status, m.LastError = OutboxCancelled, fmt.Sprintf("campaign %d was cancelled before the message was sent", p.campaign.ID)
+			m.Status, m.LastError, m.DueAt = OutboxCancelled, fmt.Sprintf("campaign %d was cancelled before the message was sent", p.campaign.ID), time.Time{}
 			b.report.Cancelled++
 			b.report.Claimed++
 			if err := ow.put(&m, &old); err != nil {
@@ -441,24 +466,38 @@ func (d *Dispatcher) claimIn(t *Tx, b *dispatchBatch) error {
 			b.report.noteError(m.LastError)
 			continue
 		}
-		m.Status, m.DueAt = OutboxSending, now.Add(d.opts.Lease)
 		m.Attempts++
-		if err := ow.put(&m, &old); err != nil {
-			return err
-		}
 		claimed[capKey{m.CustomerID, p.channel.Kind}]++
-		if networked {
-			network++
-		} else {
-			local++
-		}
-		b.items = append(b.items, batchItem{entry: m, plan: p, channel: p.channel, msg: dispatch.Message{
+		it := batchItem{entry: m, plan: p, channel: p.channel, msg: dispatch.Message{
 			ID: uint64(m.ID), CustomerID: m.CustomerID, CampaignID: m.CampaignID, StepID: m.StepID, ChannelID: m.ChannelID,
 			Kind: p.channel.Kind, Recipient: recipientFor(p.channel.Kind, &ev.cust), Subject: subject, Body: body,
 			UnsubscribeURL: p.unsubscribeURL(d.s, m.ID), CreatedAt: m.CreatedAt, Attempt: m.Attempts,
-		}})
+		}}
+		if inTx {
+			local = append(local, it)
+			stored = append(stored, old)
+			continue
+		}
+		m.Status, m.DueAt = OutboxSending, now.Add(d.opts.Lease)
+		if err := ow.put(&m, &old); err != nil {
+			return err
+		}
+		it.entry = m
+		b.items = append(b.items, it)
+		network++
 	}
-	return nil
+	if len(local) == 0 {
+		return nil
+	}
+	lb := &dispatchBatch{items: local, inTx: true}
+	d.send(ctx, lb)
+	set := newSettlement(t, &b.report)
+	for i := range local {
+		if err := set.settle(d, ow, &local[i], stored[i]); err != nil {
+			return err
+		}
+	}
+	return set.finish()
 }
 
 type capKey struct {
@@ -489,11 +528,11 @@ func recipientFor(k model.ChannelKind, c *model.Customer) dispatch.Recipient {
 	return r
 }
 
-// send is step 2: no transaction is open while connectors work. Just
-// before each send it looks whether the consent ledger moved since the
-// claim; if the customer has a new event, it decides again, so a
-// withdrawal recorded while the batch is on its way still stops the
-// message.
+// send is step 2: no transaction is open while network connectors work
+// (local ones run inside the claim). Just before each send of a network
+// batch it looks whether the consent ledger moved since the claim; if the
+// customer has a new event, it decides again, so a withdrawal recorded
+// while the batch is on its way still stops the message.
 func (d *Dispatcher) send(ctx context.Context, b *dispatchBatch) {
 	used := map[model.ChannelID]dispatch.Connector{}
 	for i := range b.items {
@@ -501,12 +540,14 @@ func (d *Dispatcher) send(ctx context.Context, b *dispatchBatch) {
 		if ctx.Err() != nil {
 			break // the rest stays untried and is released
 		}
-		if err := d.recheck(b, it); err != nil {
-			it.result, it.err = resultRetry, err
-			continue
-		}
-		if it.result == resultSuppressed {
-			continue
+		if !b.inTx {
+			if err := d.recheck(b, it); err != nil {
+				it.result, it.err = resultRetry, err
+				continue
+			}
+			if it.result == resultSuppressed {
+				continue
+			}
 		}
 		conn, err := d.connector(it.channel)
 		if err != nil {
@@ -602,11 +643,9 @@ func (d *Dispatcher) connect(ch model.Channel) (dispatch.Connector, error) {
 	return dispatch.New(ch, d.opts.ConnectorOptions)
 }
 
-// record is step 3: it writes what became of each message.
+// record is step 3 for network batches: it writes what became of each
+// message.
 func (d *Dispatcher) record(b *dispatchBatch) error {
-	if len(b.items) == 0 {
-		return nil
-	}
 	var report DispatchReport
 	err := d.s.Update(d.by, func(t *Tx) error {
 		report = DispatchReport{}
@@ -614,79 +653,21 @@ func (d *Dispatcher) record(b *dispatchBatch) error {
 		if err != nil {
 			return err
 		}
-		type spendKey struct {
-			campaign model.CampaignID
-			label    string
-		}
-		spend := map[spendKey]model.Money{}
+		set := newSettlement(t, &report)
 		for i := range b.items {
 			it := &b.items[i]
-			m, err := t.Reader().OutboxEntry(it.entry.ID)
+			cur, err := t.Reader().OutboxEntry(it.entry.ID)
 			if err != nil {
 				return err
 			}
-			if m.Status != OutboxSending || m.Attempts != it.entry.Attempts {
+			if cur.Status != OutboxSending || cur.Attempts != it.entry.Attempts {
 				continue // taken over by another dispatcher after our lease ran out
 			}
-			old := m
-			switch it.result {
-			case resultSent:
-				m.Status, m.SentAt, m.Cost, m.LastError, m.DueAt = OutboxSent, t.now, it.channel.CostPerContact, "", time.Time{}
-				err := t.AddInteraction(&model.Interaction{
-					CustomerID: m.CustomerID, Kind: model.InteractionSent, Channel: it.channel.Kind, ChannelID: it.channel.ID,
-					CampaignID: m.CampaignID, StepID: m.StepID, At: t.now, Value: m.Cost,
-				})
-				if err != nil {
-					return fmt.Errorf("outbox message %d: record the contact: %w", m.ID, err)
-				}
-				if m.Cost != 0 {
-					spend[spendKey{m.CampaignID, "Contacts: " + it.channel.Name}] += m.Cost
-				}
-				report.Sent++
-				report.Cost += m.Cost
-			case resultUntried:
-				m.Status, m.DueAt = OutboxPending, t.now
-				m.Attempts--
-				report.Released++
-			case resultSuppressed:
-				dec := it.decision
-				m.Status, m.Reason, m.EventID, m.CheckedAt, m.LedgerPosition, m.DueAt = OutboxSuppressed, dec.Reason, dec.EventID, it.checked, it.ledger, time.Time{}
-				m.Attempts--
-				report.Suppressed++
-				if report.ByReason == nil {
-					report.ByReason = map[model.Reason]int{}
-				}
-				report.ByReason[dec.Reason]++
-				if err := t.Audit("dispatch.suppress", fmt.Sprintf("customer:%d", m.CustomerID), encodeOutbox(nil, &m)); err != nil {
-					return err
-				}
-			case resultPermanent:
-				m.Status, m.LastError, m.DueAt = OutboxDead, it.err.Error(), time.Time{}
-				report.Dead++
-				report.noteError(m.LastError)
-			case resultRetry:
-				m.LastError = it.err.Error()
-				report.noteError(m.LastError)
-				if m.Attempts >= d.opts.MaxAttempts {
-					m.Status, m.DueAt = OutboxDead, time.Time{}
-					m.LastError = fmt.Sprintf("gave up after %d attempts: %s", m.Attempts, m.LastError)
-					report.Dead++
-				} else {
-					m.Status, m.DueAt = OutboxPending, t.now.Add(d.backoff(m.Attempts))
-					report.Retrying++
-				}
-			}
-			if err := ow.put(&m, &old); err != nil {
+			if err := set.settle(d, ow, it, cur); err != nil {
 				return err
 			}
 		}
-		for k, amount := range spend {
-			if err := t.BookSpend(k.campaign, k.label, amount); err != nil {
-				return err
-			}
-		}
-		summary := fmt.Sprintf("sent %d, retrying %d, dead %d, released %d, cost %d", report.Sent, report.Retrying, report.Dead, report.Released, report.Cost)
-		return t.Audit("dispatch.batch", "outbox", []byte(summary))
+		return set.finish()
 	})
 	if err != nil {
 		return err
@@ -704,6 +685,90 @@ func (d *Dispatcher) record(b *dispatchBatch) error {
 		b.report.noteError(e)
 	}
 	return nil
+}
+
+// settlement writes the outcomes of tried messages in one transaction and
+// books their cost once per campaign and channel at the end.
+type settlement struct {
+	t      *Tx
+	report *DispatchReport
+	spend  map[spendKey]model.Money
+}
+
+type spendKey struct {
+	campaign model.CampaignID
+	label    string
+}
+
+func newSettlement(t *Tx, report *DispatchReport) *settlement {
+	return &settlement{t: t, report: report, spend: map[spendKey]model.Money{}}
+}
+
+// settle writes what became of one message; cur is its entry as stored.
+func (s *settlement) settle(d *Dispatcher, ow *outboxWriter, it *batchItem, cur OutboxEntry) error {
+	t, report := s.t, s.report
+	m := cur
+	m.Attempts = it.entry.Attempts
+	switch it.result {
+	case resultSent:
+		m.Status, m.SentAt, m.Cost, m.LastError, m.DueAt = OutboxSent, t.now, it.channel.CostPerContact, "", time.Time{}
+		err := t.AddInteraction(&model.Interaction{
+			CustomerID: m.CustomerID, Kind: model.InteractionSent, Channel: it.channel.Kind, ChannelID: it.channel.ID,
+			CampaignID: m.CampaignID, StepID: m.StepID, At: t.now, Value: m.Cost,
+		})
+		if err != nil {
+			return fmt.Errorf("outbox message %d: record the contact: %w", m.ID, err)
+		}
+		if m.Cost != 0 {
+			s.spend[spendKey{m.CampaignID, "Contacts: " + it.channel.Name}] += m.Cost
+		}
+		report.Sent++
+		report.Cost += m.Cost
+	case resultUntried:
+		m.Status, m.DueAt = OutboxPending, t.now
+		m.Attempts--
+		report.Released++
+	case resultSuppressed:
+		dec := it.decision
+		m.Status, m.Reason, m.EventID, m.CheckedAt, m.LedgerPosition, m.DueAt = OutboxSuppressed, dec.Reason, dec.EventID, it.checked, it.ledger, time.Time{}
+		m.Attempts--
+		report.Suppressed++
+		if report.ByReason == nil {
+			report.ByReason = map[model.Reason]int{}
+		}
+		report.ByReason[dec.Reason]++
+		if err := t.Audit("dispatch.suppress", fmt.Sprintf("customer:%d", m.CustomerID), encodeOutbox(nil, &m)); err != nil {
+			return err
+		}
+	case resultPermanent:
+		m.Status, m.LastError, m.DueAt = OutboxDead, it.err.Error(), time.Time{}
+		report.Dead++
+		report.noteError(m.LastError)
+	case resultRetry:
+		m.LastError = it.err.Error()
+		report.noteError(m.LastError)
+		if m.Attempts >= d.opts.MaxAttempts {
+			m.Status, m.DueAt = OutboxDead, time.Time{}
+			m.LastError = fmt.Sprintf("gave up after %d attempts: %s", m.Attempts, m.LastError)
+			report.Dead++
+		} else {
+			m.Status, m.DueAt = OutboxPending, t.now.Add(d.backoff(m.Attempts))
+			report.Retrying++
+		}
+	}
+	return ow.put(&m, &cur)
+}
+
+// finish books the spend and audits the batch.
+func (s *settlement) finish() error {
+	for k, amount := range s.spend {
+		if err := s.t.BookSpend(k.campaign, k.label, amount); err != nil {
+			return err
+		}
+	}
+	r := s.report
+	summary := fmt.Sprintf("sent %d, retrying %d, dead %d, released %d, cost %d", r.Sent, r.Retrying, r.Dead, r.Released, r.Cost)
+	return s.t.Audit("dispatch.batch", "outbox", []byte(summary))
 }
 
 // backoff is the wait after the n-th failed attempt.

@@ -189,8 +189,11 @@ func TestDispatchLeaseExpiry(t *testing.T) {
 	dir := f.email.Connector.Settings["dir"]
 	f.approve(t)
 	res := f.launch(t)
-	d := f.dispatcher(t, DispatcherOptions{Lease: time.Minute})
-	b, err := d.claim()
+	// A connector from Connect is never sent inside the claim: the
+	// three-step path with its lease.
+	viaConnect := func(ch model.Channel) (dispatch.Connector, error) { return dispatch.New(ch, dispatch.Options{}) }
+	d := f.dispatcher(t, DispatcherOptions{Lease: time.Minute, Connect: viaConnect})
+	b, err := d.claim(context.Background())
 	require.NoError(t, err)
 	require.Len(t, b.items, res.Allowed)
 	d.send(context.Background(), b)
@@ -198,7 +201,7 @@ func TestDispatchLeaseExpiry(t *testing.T) {
 	require.NoError(t, d.Close())
 	require.Len(t, fileLines(t, dir, f.step.ID), res.Allowed)
 
-	d2 := f.dispatcher(t, DispatcherOptions{Lease: time.Minute})
+	d2 := f.dispatcher(t, DispatcherOptions{Lease: time.Minute, Connect: viaConnect})
 	rep, err := d2.RunOnce(context.Background())
 	require.NoError(t, err)
 	assert.Zero(t, rep.Claimed, "the lease still holds")

@@ -3,12 +3,15 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"karton/model"
 )
@@ -278,6 +281,8 @@ type evaluator struct {
 	// recent adds contacts the caller knows of that are not interactions
 	// yet (messages claimed in the same dispatch batch).
 	recent func(cid model.CustomerID, k model.ChannelKind) int
+	// consent is reused from customer to customer (a new cursor allocates).
+	consent *bolt.Cursor
 }
 
 func newEvaluator(r *Reader, p *launchPlan) *evaluator {
@@ -291,19 +296,35 @@ func newEvaluator(r *Reader, p *launchPlan) *evaluator {
 // load reads a customer (rec: the stored record, or nil to look it up)
 // and their consent history.
 func (e *evaluator) load(cid model.CustomerID, rec []byte) error {
-	if rec == nil {
+	switch {
+	case rec == nil && e.r.w != nil:
+		// Inside a write transaction (a dispatch claim) the customer goes
+		// into the transaction's cache, where recording the contact finds
+		// it again.
+		cc, err := e.r.w.cachedCustomer(cid)
+		if err != nil {
+			return err
+		}
+		e.cust = *cc.cur
+	case rec == nil:
 		c, err := e.r.customerRaw(cid)
 		if err != nil {
 			return err
 		}
 		e.cust = *c
-	} else if err := decodeCustomer(rec, &e.cust); err != nil {
-		return fmt.Errorf("customer %d: %w", cid, err)
+	default:
+		if err := decodeCustomer(rec, &e.cust); err != nil {
+			return fmt.Errorf("customer %d: %w", cid, err)
+		}
 	}
 	e.events = e.events[:0]
-	prefix := u64(uint64(cid))
-	c := e.r.tx.Bucket(bConsent).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+	var prefix [8]byte
+	binary.BigEndian.PutUint64(prefix[:], uint64(cid))
+	if e.consent == nil {
+		e.consent = e.r.tx.Bucket(bConsent).Cursor()
+	}
+	c := e.consent
+	for k, v := c.Seek(prefix[:]); k != nil && bytes.HasPrefix(k, prefix[:]); k, v = c.Next() {
 		e.events = append(e.events, model.ConsentEvent{})
 		if err := decodeConsentForDecision(v, &e.events[len(e.events)-1]); err != nil {
 			return fmt.Errorf("consent event %d of customer %d: %w", readU64(k[8:]), cid, err)
