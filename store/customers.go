@@ -263,6 +263,23 @@ func sortedIndexKeys(c *model.Customer) map[string][][]byte {
 	return keys
 }
 
+// aggregateIndexKeys lists the index entries that follow a customer's
+// aggregates: the part of sortedIndexKeys that can change when no indexed
+// text does (see sameIndexedText).
+func aggregateIndexKeys(c *model.Customer) map[string][][]byte {
+	return map[string][][]byte{
+		string(bCustActivity): {activityIndexKey(c)},
+		string(bCustValue):    {valueIndexKey(c)},
+	}
+}
+
+// sameIndexedText reports whether every field the text indexes of
+// sortedIndexKeys read is unchanged.
+func sameIndexedText(a, b *model.Customer) bool {
+	return a.Erased == b.Erased && a.FirstName == b.FirstName && a.LastName == b.LastName && a.Company == b.Company &&
+		a.Email == b.Email && a.Phone == b.Phone && a.Address.City == b.Address.City && slices.Equal(a.Tags, b.Tags)
+}
+
 // erasedSortKey sorts erased customers after every name.
 const erasedSortKey = "~erased"
 
@@ -283,10 +300,16 @@ func (t *Tx) writeCustomer(cc *cachedCustomer) error {
 		cc.dirty = false
 		return nil
 	}
-	newKeys := sortedIndexKeys(cc.cur)
+	keysOf := sortedIndexKeys
+	if cc.old != nil && sameIndexedText(cc.old, cc.cur) {
+		// Only aggregates changed (an interaction, a purchase): only the
+		// activity and value keys can move, and folding names is skipped.
+		keysOf = aggregateIndexKeys
+	}
+	newKeys := keysOf(cc.cur)
 	var oldKeys map[string][][]byte
 	if cc.old != nil {
-		oldKeys = sortedIndexKeys(cc.old)
+		oldKeys = keysOf(cc.old)
 	}
 	for name, olds := range oldKeys {
 		for _, k := range olds {
