@@ -263,18 +263,9 @@ func sortedIndexKeys(c *model.Customer) map[string][][]byte {
 	return keys
 }
 
-// aggregateIndexKeys lists the index entries that follow a customer's
-// aggregates: the part of sortedIndexKeys that can change when no indexed
-// text does (see sameIndexedText).
-func aggregateIndexKeys(c *model.Customer) map[string][][]byte {
-	return map[string][][]byte{
-		string(bCustActivity): {activityIndexKey(c)},
-		string(bCustValue):    {valueIndexKey(c)},
-	}
-}
-
 // sameIndexedText reports whether every field the text indexes of
-// sortedIndexKeys read is unchanged.
+// sortedIndexKeys read is unchanged, so that only the activity and value
+// keys can differ.
 func sameIndexedText(a, b *model.Customer) bool {
 	return a.Erased == b.Erased && a.FirstName == b.FirstName && a.LastName == b.LastName && a.Company == b.Company &&
 		a.Email == b.Email && a.Phone == b.Phone && a.Address.City == b.Address.City && slices.Equal(a.Tags, b.Tags)
@@ -300,16 +291,34 @@ func (t *Tx) writeCustomer(cc *cachedCustomer) error {
 		cc.dirty = false
 		return nil
 	}
-	keysOf := sortedIndexKeys
 	if cc.old != nil && sameIndexedText(cc.old, cc.cur) {
 		// Only aggregates changed (an interaction, a purchase): only the
 		// activity and value keys can move, and folding names is skipped.
-		keysOf = aggregateIndexKeys
+		for _, ix := range [...]struct {
+			bucket   []byte
+			old, cur []byte
+		}{
+			{bCustActivity, activityIndexKey(cc.old), activityIndexKey(cc.cur)},
+			{bCustValue, valueIndexKey(cc.old), valueIndexKey(cc.cur)},
+		} {
+			if bytes.Equal(ix.old, ix.cur) {
+				continue
+			}
+			b := t.bucket(ix.bucket)
+			if err := b.Delete(ix.old); err != nil {
+				return err
+			}
+			if err := b.Put(ix.cur, nil); err != nil {
+				return err
+			}
+		}
+		cc.old, cc.dirty = cloneCustomer(cc.cur), false
+		return nil
 	}
-	newKeys := keysOf(cc.cur)
+	newKeys := sortedIndexKeys(cc.cur)
 	var oldKeys map[string][][]byte
 	if cc.old != nil {
-		oldKeys = keysOf(cc.old)
+		oldKeys = sortedIndexKeys(cc.old)
 	}
 	for name, olds := range oldKeys {
 		for _, k := range olds {
