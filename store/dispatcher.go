@@ -175,8 +175,11 @@ type Dispatcher struct {
 	s     *Store
 	by    model.Actor
 	opts  DispatcherOptions
-	mu    sync.Mutex // one run at a time; guards conns
+	mu    sync.Mutex // one run at a time; guards conns and the buffers
 	conns map[model.ChannelID]*connEntry
+	// localItems and localStored are claimIn's buffers for local batches.
+	localItems  []batchItem
+	localStored []OutboxEntry
 }
 
 type connEntry struct {
@@ -377,10 +380,19 @@ func (d *Dispatcher) claimIn(ctx context.Context, t *Tx, b *dispatchBatch) error
 	plans := map[model.StepID]*launchPlan{}
 	evals := map[model.StepID]*evaluator{}
 	// Contacts claimed in this batch count towards the cap like sent ones.
-	claimed := map[capKey]int{}
+	var claimed map[capKey]int
 	recent := func(cid model.CustomerID, k model.ChannelKind) int { return claimed[capKey{cid, k}] }
-	local := make([]batchItem, 0, min(len(ids), d.opts.BatchSize))
-	stored := make([]OutboxEntry, 0, cap(local)) // the local items' entries as stored
+	capped := len(t.s.Settings().Caps) > 0
+	if capped {
+		claimed = map[capKey]int{}
+	}
+	// The local items and their entries as stored, in buffers kept from
+	// batch to batch (runs take turns, so one set is enough).
+	local, stored := d.localItems[:0], d.localStored[:0]
+	defer func() {
+		clear(local) // let the rendered messages go
+		d.localItems, d.localStored = local[:0], stored[:0]
+	}()
 	b.items = make([]batchItem, 0, min(len(ids), d.opts.NetworkBatchSize))
 	network := 0
 	entries := ow.entries.Cursor() // one cursor for all lookups: no allocation per Get
@@ -467,7 +479,9 @@ func (d *Dispatcher) claimIn(ctx context.Context, t *Tx, b *dispatchBatch) error
 			continue
 		}
 		m.Attempts++
-		claimed[capKey{m.CustomerID, p.channel.Kind}]++
+		if capped {
+			claimed[capKey{m.CustomerID, p.channel.Kind}]++
+		}
 		it := batchItem{entry: m, plan: p, channel: p.channel, msg: dispatch.Message{
 			ID: uint64(m.ID), CustomerID: m.CustomerID, CampaignID: m.CampaignID, StepID: m.StepID, ChannelID: m.ChannelID,
 			Kind: p.channel.Kind, Recipient: recipientFor(p.channel.Kind, &ev.cust), Subject: subject, Body: body,

@@ -482,3 +482,78 @@ func TestDispatcherNeedsPermission(t *testing.T) {
 	var pe *model.PermissionError
 	assert.ErrorAs(t, err, &pe)
 }
+
+// TestSendUsesTheConsent: a send is a use of the consent (rule 8). A stale
+// consent that is used becomes fresh again in the projection; a fresh one
+// keeps its decision and records the use.
+func TestSendUsesTheConsent(t *testing.T) {
+	f := newFixture(t, 0, 14)
+	var stale, fresh model.CustomerID
+	require.NoError(t, f.s.Update(admin, func(tx *Tx) error {
+		for i, ago := range []int{30, 2} { // months since the confirmation
+			c := model.Customer{Email: fmt.Sprintf("use%d@example.de", i), Tags: []string{"launch"}}
+			if err := tx.InsertCustomer(&c); err != nil {
+				return err
+			}
+			at := f.clock.t.AddDate(0, -ago, 0)
+			for _, k := range []model.ConsentKind{model.ConsentOptIn, model.ConsentDOIConfirmed} {
+				if err := tx.AppendConsent(&model.ConsentEvent{CustomerID: c.ID, Channel: model.KindEmail, PurposeID: f.newsletter.ID, Kind: k, EffectiveAt: at}, nil); err != nil {
+					return err
+				}
+			}
+			if i == 0 {
+				stale = c.ID
+			} else {
+				fresh = c.ID
+			}
+		}
+		return nil
+	}))
+	scope := func(cid model.CustomerID) ScopeState {
+		var sc ScopeState
+		require.NoError(t, f.s.View(admin, func(r *Reader) error {
+			st, err := r.ConsentState(cid)
+			sc, _ = st.Scope(model.KindEmail, f.newsletter.ID)
+			return err
+		}))
+		return sc
+	}
+	reach := func() int64 {
+		var n int64
+		require.NoError(t, f.s.View(admin, func(r *Reader) error { n = r.Reach(model.KindEmail, f.newsletter.ID); return nil }))
+		return n
+	}
+	assert.Equal(t, model.ReasonConsentStale, scope(stale).Reason)
+	assert.Equal(t, model.ReasonConsentDOI, scope(fresh).Reason)
+	assert.Equal(t, int64(1), reach())
+	f.clock.t = f.clock.t.Add(time.Hour)
+	require.NoError(t, f.s.Update(admin, func(tx *Tx) error {
+		for _, cid := range []model.CustomerID{stale, fresh} {
+			if err := tx.AddInteraction(&model.Interaction{CustomerID: cid, Kind: model.InteractionSent, Channel: model.KindEmail, StepID: f.step.ID, At: f.clock.t}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	for _, cid := range []model.CustomerID{stale, fresh} {
+		sc := scope(cid)
+		assert.Equal(t, model.ReasonConsentDOI, sc.Reason, "customer %d", cid)
+		assert.Equal(t, f.clock.t, sc.LastContact, "the use is kept")
+	}
+	assert.Equal(t, int64(2), reach(), "the used consent counts again")
+
+	// The activity index follows the sends: one entry per customer, at its
+	// last activity.
+	require.NoError(t, f.s.View(admin, func(r *Reader) error {
+		n := 0
+		err := r.tx.Bucket(bCustActivity).ForEach(func(k, _ []byte) error {
+			c, err := r.customerRaw(idFromIndexKey(k))
+			require.NoError(t, err)
+			assert.Equal(t, activityIndexKey(c), k)
+			n++
+			return nil
+		})
+		assert.Equal(t, 2, n)
+		return err
+	}))
+}

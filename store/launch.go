@@ -333,6 +333,21 @@ func (e *evaluator) load(cid model.CustomerID, rec []byte) error {
 	return nil
 }
 
+// appendDecisionEvents appends a customer's consent events as the
+// decision table reads them (decodeConsentForDecision) to events.
+func (r *Reader) appendDecisionEvents(events []model.ConsentEvent, cid model.CustomerID) ([]model.ConsentEvent, error) {
+	var prefix [8]byte
+	binary.BigEndian.PutUint64(prefix[:], uint64(cid))
+	c := r.tx.Bucket(bConsent).Cursor()
+	for k, v := c.Seek(prefix[:]); k != nil && bytes.HasPrefix(k, prefix[:]); k, v = c.Next() {
+		events = append(events, model.ConsentEvent{})
+		if err := decodeConsentForDecision(v, &events[len(events)-1]); err != nil {
+			return events, fmt.Errorf("consent event %d of customer %d: %w", readU64(k[8:]), cid, err)
+		}
+	}
+	return events, nil
+}
+
 // decide applies the decision table to the loaded customer at t.
 func (e *evaluator) decide(at time.Time) (model.Decision, error) {
 	in := &e.in

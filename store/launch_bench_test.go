@@ -307,6 +307,9 @@ func benchDispatch(b *testing.B, n int) {
 		b.StopTimer()
 		require.Positive(b, rep.Sent)
 		rates = append(rates, float64(rep.Sent)/elapsed.Seconds())
+		if os.Getenv("KARTON_BENCH_VERBOSE") != "" {
+			b.Logf("%d sent in %s: %.0f/s", rep.Sent, elapsed.Round(time.Millisecond), rates[len(rates)-1])
+		}
 		require.NoError(b, s.Close())
 		require.NoError(b, os.Remove(path))
 		b.StartTimer()

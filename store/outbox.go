@@ -197,10 +197,28 @@ func outboxCounter(step model.StepID, s OutboxStatus) string {
 type outboxWriter struct {
 	t                  *Tx
 	entries, due, dead *bolt.Bucket
+	counters           map[stepStatus]string // counter names, built once
+}
+
+type stepStatus struct {
+	step   model.StepID
+	status OutboxStatus
+}
+
+// count moves the counters of a status, for all steps and for the step.
+func (w *outboxWriter) count(step model.StepID, s OutboxStatus, delta int64) {
+	for _, k := range [2]stepStatus{{0, s}, {step, s}} {
+		name, ok := w.counters[k]
+		if !ok {
+			name = outboxCounter(k.step, k.status)
+			w.counters[k] = name
+		}
+		w.t.count(name, delta)
+	}
 }
 
 func (t *Tx) outboxWriter() (*outboxWriter, error) {
-	w := &outboxWriter{t: t}
+	w := &outboxWriter{t: t, counters: map[stepStatus]string{}}
 	var err error
 	if w.entries, err = t.ensureBucket(bOutbox); err != nil {
 		return nil, err
@@ -234,13 +252,11 @@ func (w *outboxWriter) put(m *OutboxEntry, old *OutboxEntry) error {
 			}
 		}
 		if old.Status != m.Status {
-			t.count(outboxCounter(0, old.Status), -1)
-			t.count(outboxCounter(m.StepID, old.Status), -1)
+			w.count(m.StepID, old.Status, -1)
 		}
 	}
 	if old == nil || old.Status != m.Status {
-		t.count(outboxCounter(0, m.Status), 1)
-		t.count(outboxCounter(m.StepID, m.Status), 1)
+		w.count(m.StepID, m.Status, 1)
 	}
 	if !m.Status.Final() {
 		if err := w.due.Put(dueKey(m.DueAt, m.ID), nil); err != nil {
