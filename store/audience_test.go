@@ -154,3 +154,23 @@ func TestSegmentSizeErrors(t *testing.T) {
 		return nil
 	}))
 }
+
+func TestSegmentConditionsValidatedOnSave(t *testing.T) {
+	s, _ := openTest(t)
+	err := s.Update(admin, func(tx *Tx) error {
+		return tx.InsertSegment(&model.Segment{Name: "Typo", Conditions: []model.Condition{{Field: "citty", Op: "=", Value: "Berlin"}}})
+	})
+	ve, ok := model.AsValidation(err)
+	require.True(t, ok, "%v", err)
+	assert.True(t, ve.Has("conditions[0]"))
+	assert.ErrorContains(t, err, `unknown field "citty"`)
+	seg := model.Segment{Name: "Berlin", Conditions: []model.Condition{{Field: "city", Op: "=", Value: "Berlin"}}}
+	require.NoError(t, s.Update(admin, func(tx *Tx) error { return tx.InsertSegment(&seg) }))
+	err = s.Update(admin, func(tx *Tx) error {
+		return tx.UpdateSegment(seg.ID, func(sg *model.Segment) error {
+			sg.Conditions[0].Op = "has"
+			return nil
+		})
+	})
+	assert.ErrorContains(t, err, `city does not take the operator "has" (use =, !=, in)`)
+}
