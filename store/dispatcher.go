@@ -62,7 +62,10 @@ type DispatcherOptions struct {
 	// further one, capped at 6 hours (default 1 minute).
 	RetryBackoff time.Duration
 	// Lease is how long a claim holds; messages of a dispatcher that died
-	// are tried again after it (default 10 minutes).
+	// are tried again after it (default 30 minutes: a network batch with a
+	// slow receiver and its retries must finish well within it, or another
+	// dispatcher may send its messages a second time, which receivers drop
+	// by their idempotency key).
 	Lease time.Duration
 	// PausedDelay is how long messages of a paused channel wait before
 	// they are looked at again (default 15 minutes); waiting costs no
@@ -92,7 +95,7 @@ func (o DispatcherOptions) withDefaults() DispatcherOptions {
 		o.RetryBackoff = time.Minute
 	}
 	if o.Lease <= 0 {
-		o.Lease = 10 * time.Minute
+		o.Lease = 30 * time.Minute
 	}
 	if o.PausedDelay <= 0 {
 		o.PausedDelay = 15 * time.Minute
@@ -293,7 +296,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (DispatchReport, error) {
 				return total, err
 			}
 		}
-		if b.report.Claimed == 0 && b.report.Deferred == 0 {
+		if b.report.Claimed == 0 && b.report.Deferred == 0 && !b.progressed {
 			break // nothing was due after all (another dispatcher took it)
 		}
 		b.report.Batches = 1
@@ -334,8 +337,11 @@ type dispatchBatch struct {
 	ledger model.EventID
 	// inTx: the batch is sent while the claiming write transaction is
 	// open, so consent cannot change before the send (no re-check needed).
-	inTx   bool
-	report DispatchReport
+	inTx bool
+	// progressed: the claim took new messages (the outbox cursor moved),
+	// even if none of them was claimed for sending.
+	progressed bool
+	report     DispatchReport
 }
 
 // local reports whether the channel's connector hands messages over
@@ -360,22 +366,32 @@ func (d *Dispatcher) claim(ctx context.Context) (*dispatchBatch, error) {
 	return b, err
 }
 
-func (d *Dispatcher) claimIn(ctx context.Context, t *Tx, b *dispatchBatch) error {
+func (d *Dispatcher) claimIn(ctx context.Context, t *Tx, b *dispatchBatch) (rerr error) {
 	r := t.Reader()
 	ow, err := t.outboxWriter()
 	if err != nil {
 		return err
 	}
 	now := t.now
-	// Collect the due keys first: the loop below rewrites the index.
-	var ids []OutboxID
-	c := ow.due.Cursor()
+	// The candidates: waiting entries from the due index that are due,
+	// then new messages after the cursor, in id order (see outbox.go).
+	// Collect the ids first: the loop below rewrites the index.
+	type candidate struct {
+		id    OutboxID
+		fresh bool // a new message, from after the cursor
+	}
+	var ids []candidate
 	limit := max(d.opts.BatchSize, d.opts.NetworkBatchSize)
+	c := ow.due.Cursor()
 	for k, _ := c.First(); k != nil && len(ids) < limit; k, _ = c.Next() {
 		if len(k) != 16 || timeFromKey(readU64(k)).After(now) {
 			break
 		}
-		ids = append(ids, OutboxID(readU64(k[8:])))
+		ids = append(ids, candidate{OutboxID(readU64(k[8:])), false})
+	}
+	c = ow.entries.Cursor()
+	for k, _ := c.Seek(u64(uint64(ow.cursor) + 1)); k != nil && len(ids) < limit; k, _ = c.Next() {
+		ids = append(ids, candidate{OutboxID(readU64(k)), true})
 	}
 	plans := map[model.StepID]*launchPlan{}
 	evals := map[model.StepID]*evaluator{}
@@ -394,12 +410,18 @@ func (d *Dispatcher) claimIn(ctx context.Context, t *Tx, b *dispatchBatch) error
 		d.localItems, d.localStored = local[:0], stored[:0]
 	}()
 	b.items = make([]batchItem, 0, min(len(ids), d.opts.NetworkBatchSize))
+	defer func() {
+		if err := ow.finish(); err != nil && rerr == nil {
+			rerr = err
+		}
+	}()
 	network := 0
 	entries := ow.entries.Cursor() // one cursor for all lookups: no allocation per Get
 	ledger := r.LedgerHead()
 	b.ledger = ledger
 	var m OutboxEntry
-	for _, id := range ids {
+	for _, cand := range ids {
+		id := cand.id
 		k, v := entries.Seek(u64(uint64(id)))
 		if k == nil || readU64(k) != uint64(id) {
 			return fmt.Errorf("outbox index points at message %d, which is missing", id)
@@ -408,6 +430,11 @@ func (d *Dispatcher) claimIn(ctx context.Context, t *Tx, b *dispatchBatch) error
 			return fmt.Errorf("outbox message %d: %w", id, err)
 		}
 		if m.Status.Final() {
+			if cand.fresh {
+				ow.takeNew(id) // dead from the start (the creative could not be filled in)
+				b.progressed = true
+				continue
+			}
 			// A stale index entry (cannot happen unless damaged): drop it.
 			if err := ow.due.Delete(dueKey(m.DueAt, id)); err != nil {
 				return err
@@ -426,9 +453,16 @@ func (d *Dispatcher) claimIn(ctx context.Context, t *Tx, b *dispatchBatch) error
 		}
 		inTx := d.local(p.channel)
 		if !inTx && network >= d.opts.NetworkBatchSize || inTx && len(local) >= d.opts.BatchSize {
+			if cand.fresh {
+				break // new messages are taken in order: the next batch goes on here
+			}
 			continue // this kind's batch is full; the next batch takes it
 		}
 		old := m
+		if cand.fresh {
+			ow.takeNew(id)
+			b.progressed = true
+		}
 		switch {
 		case p.campaign.Status == model.StatusCancelled || p.step.Status == model.StepCancelled:
 			m.Status, m.LastError, m.DueAt = OutboxCancelled, fmt.Sprintf("campaign %d was cancelled before the message was sent", p.campaign.ID), time.Time{}

@@ -179,6 +179,7 @@ func TestDispatchFileConnector(t *testing.T) {
 	_, diffs, err := f.s.VerifyRollups()
 	require.NoError(t, err)
 	assert.Empty(t, diffs)
+	checkOutboxIndexes(t, f.s)
 }
 
 // TestDispatchLeaseExpiry: a dispatcher that dies after sending and before
@@ -200,6 +201,7 @@ func TestDispatchLeaseExpiry(t *testing.T) {
 	// ... and the process dies here: nothing recorded.
 	require.NoError(t, d.Close())
 	require.Len(t, fileLines(t, dir, f.step.ID), res.Allowed)
+	checkOutboxIndexes(t, f.s)
 
 	d2 := f.dispatcher(t, DispatcherOptions{Lease: time.Minute, Connect: viaConnect})
 	rep, err := d2.RunOnce(context.Background())
@@ -214,6 +216,7 @@ func TestDispatchLeaseExpiry(t *testing.T) {
 		assert.Equal(t, int64(res.Allowed), r.OutboxCounts(0).Sent)
 		return nil
 	}))
+	checkOutboxIndexes(t, f.s)
 }
 
 func TestDispatchWebhookRetriesThenDeadLetter(t *testing.T) {
@@ -267,6 +270,7 @@ func TestDispatchWebhookRetriesThenDeadLetter(t *testing.T) {
 	assert.Equal(t, 1, rep.Dead, "a 422 is permanent")
 	assert.Equal(t, res.Allowed-4, rep.Sent)
 	assert.Contains(t, strings.Join(rep.Errors, "\n"), "503")
+	checkOutboxIndexes(t, f.s)
 
 	rep, err = d.RunOnce(context.Background())
 	require.NoError(t, err)
@@ -302,6 +306,7 @@ func TestDispatchWebhookRetriesThenDeadLetter(t *testing.T) {
 		assert.Equal(t, model.Money(5*res.Allowed), c.Spent())
 		return err
 	}))
+	checkOutboxIndexes(t, f.s)
 }
 
 func TestDispatchGivesUpAfterMaxAttempts(t *testing.T) {
@@ -328,6 +333,7 @@ func TestDispatchGivesUpAfterMaxAttempts(t *testing.T) {
 		assert.Equal(t, 2, dead[0].Attempts)
 		return err
 	}))
+	checkOutboxIndexes(t, f.s)
 }
 
 // smtpSink is an in-process SMTP server that keeps what it receives.
@@ -429,6 +435,7 @@ func TestDispatchFrequencyCap(t *testing.T) {
 	pre, err := f.s.Preflight(context.Background(), operator, third.ID, PreflightOptions{})
 	require.NoError(t, err)
 	assert.Zero(t, pre.ByReason[model.ReasonFrequencyCap])
+	checkOutboxIndexes(t, f.s)
 }
 
 func TestDispatchCancelledCampaignAndPausedChannel(t *testing.T) {
@@ -443,6 +450,7 @@ func TestDispatchCancelledCampaignAndPausedChannel(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, res.Allowed, rep.Deferred)
 	assert.Zero(t, rep.Sent)
+	checkOutboxIndexes(t, f.s)
 	require.NoError(t, f.s.Update(admin, func(tx *Tx) error {
 		return tx.TransitionCampaign(f.campaign.ID, model.ActionCancel, "")
 	}))
@@ -454,6 +462,7 @@ func TestDispatchCancelledCampaignAndPausedChannel(t *testing.T) {
 		assert.Equal(t, OutboxCounts{Cancelled: int64(res.Allowed)}, r.OutboxCounts(f.step.ID))
 		return nil
 	}))
+	checkOutboxIndexes(t, f.s)
 }
 
 func TestDispatcherRunStopsWithContext(t *testing.T) {
@@ -555,5 +564,45 @@ func TestSendUsesTheConsent(t *testing.T) {
 		})
 		assert.Equal(t, 2, n)
 		return err
+	}))
+}
+
+// checkOutboxIndexes verifies the outbox's invariants: a waiting entry is
+// in the due index (at its DueAt) exactly when its id is at most the
+// dispatch cursor, the due index holds nothing else, the dead index holds
+// exactly the dead letters, and the counters match the entries.
+func checkOutboxIndexes(t testing.TB, s *Store) {
+	t.Helper()
+	require.NoError(t, s.View(admin, func(r *Reader) error {
+		cursor := readU64(r.tx.Bucket(bMeta).Get(metaOutboxCursor))
+		due, dead := map[string]bool{}, map[uint64]bool{}
+		if b := r.tx.Bucket(bOutboxDue); b != nil {
+			require.NoError(t, b.ForEach(func(k, _ []byte) error { due[string(k)] = true; return nil }))
+		}
+		if b := r.tx.Bucket(bOutboxDead); b != nil {
+			require.NoError(t, b.ForEach(func(k, _ []byte) error { dead[readU64(k)] = true; return nil }))
+		}
+		counts := map[OutboxStatus]int64{}
+		b := r.tx.Bucket(bOutbox)
+		if b == nil {
+			return nil
+		}
+		require.NoError(t, b.ForEach(func(k, v []byte) error {
+			var m OutboxEntry
+			require.NoError(t, decodeOutbox(v, &m))
+			counts[m.Status]++
+			key := string(dueKey(m.DueAt, m.ID))
+			if !m.Status.Final() && uint64(m.ID) <= cursor {
+				assert.True(t, due[key], "message %d (%s) waits in the due index", m.ID, m.Status)
+				delete(due, key)
+			}
+			assert.Equal(t, m.Status == OutboxDead, dead[uint64(m.ID)], "message %d in the dead index", m.ID)
+			return nil
+		}))
+		assert.Empty(t, due, "nothing else in the due index")
+		c := r.OutboxCounts(0)
+		assert.Equal(t, OutboxCounts{Pending: counts[OutboxPending], Sending: counts[OutboxSending], Sent: counts[OutboxSent],
+			Suppressed: counts[OutboxSuppressed], Cancelled: counts[OutboxCancelled], Dead: counts[OutboxDead]}, c)
+		return nil
 	}))
 }

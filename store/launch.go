@@ -172,6 +172,10 @@ type launchPlan struct {
 	// lastAmount: the creative shows the last purchase's amount, which
 	// needs the purchase record.
 	lastAmount bool
+	// required are the fields the creative uses without a default: a
+	// recipient lacking one cannot get the message. Checking them is what
+	// a launch needs; rendering waits for the dispatch.
+	required []model.TemplateField
 }
 
 // dryUnsubscribeBase stands in for a dry channel's unsubscribe links: a
@@ -215,6 +219,12 @@ func (r *Reader) loadPlan(id model.StepID, conds []model.Condition, ref time.Tim
 		p.creative = cr
 		if p.tmpl, err = model.ParseCreative(*cr); err != nil {
 			return nil, fmt.Errorf("step %d: %w", id, err)
+		}
+		// Rendered with no values at all, the creative names every field it
+		// cannot do without.
+		var missing *model.MissingFieldError
+		if _, _, err := p.tmpl.Render(model.TemplateFields{}); errors.As(err, &missing) {
+			p.required = missing.Fields
 		}
 		for _, tm := range []*model.Template{p.tmpl.Subject, p.tmpl.Body} {
 			for _, f := range tm.Fields() {
@@ -378,11 +388,44 @@ func (e *evaluator) decide(at time.Time) (model.Decision, error) {
 	return d, nil
 }
 
-// render fills the creative in for the loaded customer; an error is a
-// *model.MissingFieldError (or the lookup of the last purchase failing).
+// renderable reports whether the creative can be filled in for the loaded
+// customer (every field without a default has a value), without rendering
+// it. It is what Render would answer.
+func (e *evaluator) renderable() (bool, error) {
+	p := e.p
+	if len(p.required) == 0 {
+		return true, nil
+	}
+	ctx := model.MessageContext{CampaignName: p.campaign.Name, UnsubscribeURL: p.unsubscribeBase}
+	if p.lastAmount && !e.cust.LastPurchaseAt.IsZero() {
+		ps, _, err := e.r.Purchases(e.cust.ID, nil, 1)
+		if err != nil {
+			return false, err
+		}
+		ctx.LastPurchaseKnown = len(ps) == 1
+	}
+	tf := model.TemplateFieldsFor(&e.cust, ctx)
+	for _, f := range p.required {
+		if _, ok := tf.Get(f); !ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// render fills the creative in for the loaded customer and message id; an
+// error is a *model.MissingFieldError (or the lookup of the last purchase
+// failing). Id 0 renders a check: whether every field has a value, with a
+// stand-in unsubscribe link instead of computing a token.
 func (e *evaluator) render(id OutboxID) (subject, body string, err error) {
 	p := e.p
-	ctx := model.MessageContext{CampaignName: p.campaign.Name, UnsubscribeURL: p.unsubscribeURL(e.r.s, id), Currency: p.settings.Currency}
+	ctx := model.MessageContext{CampaignName: p.campaign.Name, Currency: p.settings.Currency}
+	switch {
+	case id != 0:
+		ctx.UnsubscribeURL = p.unsubscribeURL(e.r.s, id)
+	case p.unsubscribeBase != "":
+		ctx.UnsubscribeURL = p.unsubscribeBase
+	}
 	if p.lastAmount && !e.cust.LastPurchaseAt.IsZero() {
 		ps, _, err := e.r.Purchases(e.cust.ID, nil, 1)
 		if err != nil {
@@ -532,7 +575,11 @@ func (s *Store) Preflight(ctx context.Context, by model.Actor, step model.StepID
 				if d.Allow {
 					res.Allowed++
 					if p.tmpl != nil {
-						if _, _, err := ev.render(1); err != nil {
+						ok, err := ev.renderable()
+						if err != nil {
+							return false, err
+						}
+						if !ok {
 							res.Unrenderable++
 						}
 					}
@@ -545,6 +592,9 @@ func (s *Store) Preflight(ctx context.Context, by model.Actor, step model.StepID
 				}
 				return true, nil
 			})
+			if scanErr == nil {
+				releaseMappedPages(s.path) // see releaseMapped
+			}
 			return scanErr
 		})
 		if err != nil {
@@ -682,6 +732,7 @@ func (s *Store) Launch(ctx context.Context, by model.Actor, step model.StepID, o
 		if first {
 			res.Resumed = resumed
 		}
+		s.releaseMapped()
 		res.DecidedNow += n
 		res.take(&st)
 		if opts.Progress != nil {
@@ -691,6 +742,16 @@ func (s *Store) Launch(ctx context.Context, by model.Actor, step model.StepID, o
 			return res, nil
 		}
 	}
+}
+
+// releaseMapped lets go of the pages of the store file a batch has read
+// (releaseMappedPages), so that a scan over a million customers keeps the
+// process's resident size to what it works on, not the whole file.
+func (s *Store) releaseMapped() {
+	_ = s.db.View(func(*bolt.Tx) error {
+		releaseMappedPages(s.path)
+		return nil
+	})
 }
 
 // maxScanFactor bounds the customers one batch looks at to this many times
@@ -796,10 +857,25 @@ func (t *Tx) decideBatch(p *launchPlan, st *LaunchState, limit int) (int, error)
 		StepID: p.step.ID, CampaignID: p.campaign.ID, ChannelID: p.channel.ID, Channel: p.channel.Kind,
 		PurposeID: p.purpose.ID, At: at, LedgerPosition: ledger, DataCategories: p.data, DecidedBy: t.actor.Name,
 	}
+	// Decisions are committed with the cursor, so none should exist past
+	// it; the next one that does (damage, or a launcher that did not keep
+	// the cursor) is skipped: exactly one decision each.
+	existing := decisions.Cursor()
+	nextDecided := func(after model.CustomerID) model.CustomerID {
+		k, _ := existing.Seek(decisionKey(p.step.ID, after+1))
+		if len(k) != 16 || readU64(k) != uint64(p.step.ID) {
+			return 0
+		}
+		return model.CustomerID(readU64(k[8:]))
+	}
+	decided := nextDecided(st.Cursor)
 	last, end, err := r.scanAudience(p.pred, st.Cursor, limit*maxScanFactor, func(cid model.CustomerID, raw []byte) (bool, error) {
 		key := decisionKey(p.step.ID, cid)
-		if decisions.Get(key) != nil {
-			return n < limit, nil // decided by an earlier run: exactly one decision each
+		if decided != 0 && cid >= decided {
+			if decided = nextDecided(cid - 1); decided == cid {
+				decided = nextDecided(cid)
+				return n < limit, nil
+			}
 		}
 		if err := ev.load(cid, raw); err != nil {
 			return false, err
@@ -826,8 +902,13 @@ func (t *Tx) decideBatch(p *launchPlan, st *LaunchState, limit int) (int, error)
 				ID: rec.MessageID, StepID: p.step.ID, CampaignID: p.campaign.ID, ChannelID: p.channel.ID, Channel: p.channel.Kind,
 				PurposeID: p.purpose.ID, CustomerID: cid, DecisionID: rec.ID, Status: OutboxPending, CreatedAt: at, DueAt: at,
 			}
-			if _, _, err := ev.render(msg.ID); err != nil {
-				msg.Status, msg.LastError = OutboxDead, "cannot render the creative: "+err.Error()
+			ok, err := ev.renderable()
+			if err != nil {
+				return false, err
+			}
+			if !ok {
+				_, _, rerr := ev.render(0) // for the error naming the fields
+				msg.Status, msg.LastError, msg.DueAt = OutboxDead, "cannot render the creative: "+rerr.Error(), time.Time{}
 				st.Unrenderable++
 			}
 		}

@@ -305,6 +305,7 @@ func propertyRound(t *testing.T, seed uint64) {
 		}
 		return nil
 	}))
+	checkOutboxIndexes(t, s)
 	v, err := s.VerifyAudit()
 	require.NoError(t, err)
 	require.True(t, v.OK, "%+v", v)

@@ -412,3 +412,43 @@ func TestLeanConsentDecoder(t *testing.T) {
 			Kind: full.Kind, EffectiveAt: full.EffectiveAt, RecordedAt: full.RecordedAt}, lean)
 	}
 }
+
+// TestLaunchNeverDecidesTwice: a decision found past the launch's cursor
+// (which the launch itself never leaves) is kept, and nobody gets a second.
+func TestLaunchNeverDecidesTwice(t *testing.T) {
+	f := newFixture(t, 300, 15)
+	f.approve(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := f.s.Launch(ctx, operator, f.step.ID, LaunchOptions{BatchSize: 40, Progress: func(LaunchProgress) { cancel() }})
+	require.ErrorIs(t, err, context.Canceled)
+	var planted model.CustomerID
+	require.NoError(t, f.s.Update(admin, func(tx *Tx) error {
+		st, _, err := tx.Reader().LaunchState(f.step.ID)
+		if err != nil {
+			return err
+		}
+		p, err := model.CompileSegment(st.Conditions, st.StartedAt)
+		require.NoError(t, err)
+		members, err := tx.Reader().AudienceMembers(p, st.Cursor+50, 1)
+		require.NoError(t, err)
+		planted = members[0]
+		d := DecisionRecord{ID: 999999, StepID: f.step.ID, CustomerID: planted, Reason: model.ReasonNoValidBasis, DecidedBy: "someone else"}
+		return tx.bucket(bDecisions).Put(decisionKey(f.step.ID, planted), encodeDecision(nil, &d))
+	}))
+	res, err := f.s.Launch(context.Background(), operator, f.step.ID, LaunchOptions{BatchSize: 40})
+	require.NoError(t, err)
+	require.True(t, res.Complete)
+	require.NoError(t, f.s.View(admin, func(r *Reader) error {
+		d, ok, err := r.Decision(f.step.ID, planted)
+		require.True(t, ok)
+		assert.Equal(t, "someone else", d.DecidedBy, "the existing decision stands")
+		ds, _, err2 := r.Decisions(f.step.ID, 0, 1<<30)
+		seen := map[model.CustomerID]bool{}
+		for _, d := range ds {
+			assert.False(t, seen[d.CustomerID])
+			seen[d.CustomerID] = true
+		}
+		assert.Equal(t, res.Audience+1, len(ds))
+		return errors.Join(err, err2)
+	}))
+}

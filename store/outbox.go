@@ -33,12 +33,18 @@ import (
 //	                        stays until an operator retries it
 //
 //	bucket outbox        id(8)           entry (outboxVersion)
-//	bucket outbox_due    time(8) id(8)   -   pending and sending entries by DueAt
+//	bucket outbox_due    time(8) id(8)   -   waiting entries by DueAt (see below)
 //	bucket outbox_dead   id(8)           -   dead letters
+//	meta   outbox_cursor                 id(8): the last id the dispatchers took
 //
 // Ids come from the outbox's sequence, so a launch appends its messages
-// in customer order and the due index in time order: both grow at their
-// right edge.
+// in customer order at the right edge. A new message is not put in the due
+// index: the dispatchers take new messages in id order from the outbox
+// itself, after outbox_cursor, which saves a write per message at launch
+// and a delete at dispatch. The due index holds the waiting entries the
+// dispatchers have already taken (a retry, a claim's lease, a paused
+// channel) and dead letters queued again. So a waiting entry is in the due
+// index exactly when its id is at most the cursor.
 
 // OutboxID identifies an outbox message; it is dispatch.Message.ID and the
 // base of every idempotency key.
@@ -191,6 +197,8 @@ func outboxCounter(step model.StepID, s OutboxStatus) string {
 	return "outbox:" + step.String() + ":" + string(s)
 }
 
+var metaOutboxCursor = []byte("outbox_cursor")
+
 // outboxWriter writes outbox entries with their indexes and counters; a
 // transaction that writes many (a launch batch, a dispatch batch) looks the
 // buckets up once.
@@ -198,6 +206,12 @@ type outboxWriter struct {
 	t                  *Tx
 	entries, due, dead *bolt.Bucket
 	counters           map[stepStatus]string // counter names, built once
+	// cursor is outbox_cursor as this transaction sees it (cursorSet:
+	// moved, to be written by finish); start is where it stood when the
+	// transaction began, which says whether a stored entry is in the due
+	// index (each entry is written at most once per transaction).
+	cursor, start OutboxID
+	cursorSet     bool
 }
 
 type stepStatus struct {
@@ -232,8 +246,32 @@ func (t *Tx) outboxWriter() (*outboxWriter, error) {
 	if w.dead, err = t.ensureBucket(bOutboxDead); err != nil {
 		return nil, err
 	}
+	w.cursor = OutboxID(readU64(t.tx.Bucket(bMeta).Get(metaOutboxCursor)))
+	w.start = w.cursor
 	return w, nil
 }
+
+// takeNew moves the cursor over a new message the dispatcher takes: from
+// now on the message is tracked by the due index.
+func (w *outboxWriter) takeNew(id OutboxID) {
+	if id > w.cursor {
+		w.cursor, w.cursorSet = id, true
+	}
+}
+
+// finish writes the cursor if it moved.
+func (w *outboxWriter) finish() error {
+	if !w.cursorSet {
+		return nil
+	}
+	w.cursorSet = false
+	return w.t.tx.Bucket(bMeta).Put(metaOutboxCursor, u64(uint64(w.cursor)))
+}
+
+// indexed reports whether an entry in its new state belongs in the due
+// index; wasIndexed whether it is there as stored.
+func (w *outboxWriter) indexed(m *OutboxEntry) bool    { return !m.Status.Final() && m.ID <= w.cursor }
+func (w *outboxWriter) wasIndexed(m *OutboxEntry) bool { return !m.Status.Final() && m.ID <= w.start }
 
 // put writes an entry whose status changed from old (nil for a new one),
 // keeping the due and dead indexes and the counters in step.
@@ -241,7 +279,7 @@ func (w *outboxWriter) put(m *OutboxEntry, old *OutboxEntry) error {
 	t := w.t
 	m.UpdatedAt = t.now
 	if old != nil {
-		if !old.Status.Final() {
+		if w.wasIndexed(old) && (!w.indexed(m) || !old.DueAt.Equal(m.DueAt)) {
 			if err := w.due.Delete(dueKey(old.DueAt, old.ID)); err != nil {
 				return err
 			}
@@ -258,7 +296,7 @@ func (w *outboxWriter) put(m *OutboxEntry, old *OutboxEntry) error {
 	if old == nil || old.Status != m.Status {
 		w.count(m.StepID, m.Status, 1)
 	}
-	if !m.Status.Final() {
+	if w.indexed(m) && (old == nil || !w.wasIndexed(old) || !old.DueAt.Equal(m.DueAt)) {
 		if err := w.due.Put(dueKey(m.DueAt, m.ID), nil); err != nil {
 			return err
 		}
@@ -380,17 +418,25 @@ func (r *Reader) OutboxCounts(step model.StepID) OutboxCounts {
 }
 
 // NextDue returns when the earliest waiting message is due (zero when
-// none waits), so a dispatcher can sleep until then.
+// none waits), so a dispatcher can sleep until then. A message no
+// dispatcher has taken yet is due when it was created.
 func (r *Reader) NextDue() time.Time {
-	b := bucketOrNil(r.tx, bOutboxDue)
-	if b == nil {
-		return time.Time{}
+	var next time.Time
+	if b := bucketOrNil(r.tx, bOutboxDue); b != nil {
+		if k, _ := b.Cursor().First(); len(k) == 16 {
+			next = timeFromKey(readU64(k))
+		}
 	}
-	k, _ := b.Cursor().First()
-	if len(k) != 16 {
-		return time.Time{}
+	if b := bucketOrNil(r.tx, bOutbox); b != nil {
+		cursor := readU64(r.tx.Bucket(bMeta).Get(metaOutboxCursor))
+		if k, v := b.Cursor().Seek(u64(cursor + 1)); k != nil {
+			var m OutboxEntry
+			if decodeOutbox(v, &m) == nil && (next.IsZero() || m.CreatedAt.Before(next)) {
+				next = m.CreatedAt
+			}
+		}
 	}
-	return timeFromKey(readU64(k))
+	return next
 }
 
 // ErrNotDead is returned when a message that is not a dead letter is
@@ -418,6 +464,9 @@ func (t *Tx) RetryDeadLetter(id OutboxID) error {
 		return err
 	}
 	if err := w.put(&m, &old); err != nil {
+		return err
+	}
+	if err := w.finish(); err != nil {
 		return err
 	}
 	return t.Audit("outbox.retry", fmt.Sprintf("customer:%d", m.CustomerID), []byte(fmt.Sprintf("message %d of step %d; last error: %s", id, m.StepID, old.LastError)))
