@@ -438,6 +438,56 @@ func (e *evaluator) render(id OutboxID) (subject, body string, err error) {
 	return p.tmpl.Render(model.TemplateFieldsFor(&e.cust, ctx))
 }
 
+// MessagePreview is a step's message as one customer would get it now.
+type MessagePreview struct {
+	CustomerID model.CustomerID `json:"customer_id"`
+	Subject    string           `json:"subject"`
+	Body       string           `json:"body"`
+	// Error says why the creative cannot be filled in for this customer
+	// (a field without default has no value); Subject and Body are empty
+	// then, never half filled.
+	Error string `json:"error,omitempty"`
+	// Decision is what the consent rules say now for this customer.
+	Decision model.Decision `json:"decision"`
+	// InAudience says whether the customer is in the step's audience.
+	InAudience bool `json:"in_audience"`
+}
+
+// PreviewMessage renders a step's creative for one customer, with the
+// consent decision a launch would make now, for the cockpit's preview.
+// Actors who may not see personal data get it rendered from the masked
+// record. The unsubscribe link is a sample.
+func (r *Reader) PreviewMessage(step model.StepID, cid model.CustomerID) (MessagePreview, error) {
+	pv := MessagePreview{CustomerID: cid}
+	now := r.s.now()
+	p, err := r.loadPlan(step, nil, now)
+	if err != nil {
+		return pv, err
+	}
+	if p.tmpl == nil {
+		return pv, fmt.Errorf("step %d %q has no creative to preview", p.step.ID, p.step.Name)
+	}
+	ev := newEvaluator(r, p)
+	if err := ev.load(cid, nil); err != nil {
+		return pv, err
+	}
+	if pv.Decision, err = ev.decide(now); err != nil {
+		return pv, err
+	}
+	f := model.AudienceFactsOf(&ev.cust)
+	if sc, ok, err := r.Scores(cid); err != nil {
+		return pv, err
+	} else if ok {
+		f.HasScores, f.RFMSegment, f.CLV = true, sc.Segment, sc.CLV
+	}
+	pv.InAudience = p.pred.Match(&f)
+	ev.cust = r.present(&ev.cust)
+	if pv.Subject, pv.Body, err = ev.render(0); err != nil {
+		pv.Error = err.Error()
+	}
+	return pv, nil
+}
+
 // decodeConsentForDecision reads what the decision table needs of a
 // stored consent event (the format of encodeConsent) without allocating:
 // kinds are matched against the known constants, and the texts the rules

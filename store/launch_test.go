@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -451,4 +452,69 @@ func TestLaunchNeverDecidesTwice(t *testing.T) {
 		assert.Equal(t, res.Audience+1, len(ds))
 		return errors.Join(err, err2)
 	}))
+}
+
+func TestPreviewMessage(t *testing.T) {
+	f := newFixture(t, 20, 16)
+	var pv MessagePreview
+	require.NoError(t, f.s.View(operator, func(r *Reader) error {
+		var err error
+		pv, err = r.PreviewMessage(f.step.ID, f.customers[0])
+		return err
+	}))
+	assert.True(t, pv.InAudience)
+	assert.Equal(t, "Kundin0, es blüht", pv.Subject)
+	assert.True(t, strings.HasPrefix(pv.Body, "Liebe Kundin0,"), pv.Body)
+	assert.NotZero(t, pv.Decision.Rule)
+	require.NoError(t, f.s.View(analyst, func(r *Reader) error {
+		var err error
+		pv, err = r.PreviewMessage(f.step.ID, f.customers[0])
+		return err
+	}))
+	assert.NotContains(t, pv.Body, "Kundin0", "masked for an analyst")
+	// A creative that needs a value the customer lacks is an error, not a half-filled message.
+	require.NoError(t, f.s.Update(operator, func(tx *Tx) error {
+		return tx.UpdateCampaign(f.campaign.ID, func(c *model.Campaign) error {
+			c.Creatives[0].Body = "Hallo {{company}}"
+			return nil
+		})
+	}))
+	require.NoError(t, f.s.View(operator, func(r *Reader) error {
+		var err error
+		pv, err = r.PreviewMessage(f.step.ID, f.customers[0])
+		return err
+	}))
+	assert.Empty(t, pv.Body)
+	assert.Contains(t, pv.Error, "{{company}}")
+}
+
+// TestUnrenderableBecomesDeadLetter: an allowed customer for whom the
+// creative cannot be filled in gets a dead letter naming the missing
+// field, never a half-filled message.
+func TestUnrenderableBecomesDeadLetter(t *testing.T) {
+	f := newFixture(t, 200, 17)
+	require.NoError(t, f.s.Update(operator, func(tx *Tx) error {
+		return tx.UpdateCampaign(f.campaign.ID, func(c *model.Campaign) error {
+			c.Creatives[0].Body = "{{greeting}}, Ihr Gutschein für {{city}}"
+			return nil
+		})
+	}))
+	f.approve(t)
+	pre, err := f.s.Preflight(context.Background(), operator, f.step.ID, PreflightOptions{})
+	require.NoError(t, err)
+	require.Positive(t, pre.Unrenderable, "customers with an email but no address lack a city")
+	assert.Equal(t, model.Money((pre.Allowed-pre.Unrenderable)*2), pre.EstimatedCost)
+	res := f.launch(t)
+	assert.Equal(t, pre.Unrenderable, res.Unrenderable)
+	d := f.dispatcher(t, DispatcherOptions{})
+	rep, err := d.RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, res.Allowed-res.Unrenderable, rep.Sent)
+	require.NoError(t, f.s.View(admin, func(r *Reader) error {
+		dead, _, err := r.DeadLetters(0, 1000)
+		require.Len(t, dead, res.Unrenderable)
+		assert.Contains(t, dead[0].LastError, "no value for {{city}}")
+		return err
+	}))
+	checkOutboxIndexes(t, f.s)
 }

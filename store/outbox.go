@@ -50,6 +50,7 @@ import (
 // base of every idempotency key.
 type OutboxID uint64
 
+// String is the id in decimal, as the CLI and files show it.
 func (id OutboxID) String() string { return strconv.FormatUint(uint64(id), 10) }
 
 // OutboxStatus is where a message is in its life.
