@@ -113,8 +113,9 @@ func (t *Tx) Audit(action, subject string, payload []byte) error {
 		PayloadHash: sha256.Sum256(payload),
 		PrevHash:    t.audit.hash,
 	}
-	e.Hash = sha256.Sum256(e.body())
-	if err := t.bucket(bAudit).Put(u64(e.Seq), e.encode()); err != nil {
+	body := e.body()
+	e.Hash = sha256.Sum256(body)
+	if err := t.bucket(bAudit).Put(u64(e.Seq), append(body, e.Hash[:]...)); err != nil { // = e.encode(), without encoding twice
 		return fmt.Errorf("append audit entry: %w", err)
 	}
 	t.audit.seq, t.audit.hash, t.audit.changed = e.Seq, e.Hash, true

@@ -197,6 +197,9 @@ func (t *Tx) InsertSegment(s *model.Segment) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
+	if err := model.ValidateConditions(s.Conditions); err != nil {
+		return err
+	}
 	id, err := t.nextID(bSegments)
 	if err != nil {
 		return err
@@ -226,6 +229,9 @@ func (t *Tx) UpdateSegment(id model.SegmentID, edit func(s *model.Segment) error
 	}
 	s.ID, s.CreatedAt, s.UpdatedAt = id, created, t.now
 	if err := s.Validate(); err != nil {
+		return err
+	}
+	if err := model.ValidateConditions(s.Conditions); err != nil {
 		return err
 	}
 	t.change(ChangeSegment, uint64(id))

@@ -183,6 +183,17 @@ func (t *Tx) markScopeDirty(cid model.CustomerID, k model.ChannelKind, p model.P
 	}
 }
 
+// markStateDirty asks for the customer's cached projection to be written
+// at the end of the transaction without recomputing any decision.
+func (t *Tx) markStateDirty(cid model.CustomerID) {
+	if t.consentDirty == nil {
+		t.consentDirty = make(map[model.CustomerID]*dirtyScopes)
+	}
+	if _, ok := t.consentDirty[cid]; !ok {
+		t.consentDirty[cid] = &dirtyScopes{}
+	}
+}
+
 // stateFor loads a customer's projection into the transaction's cache.
 func (t *Tx) stateFor(cid model.CustomerID) (*ConsentState, error) {
 	if cs, ok := t.states[cid]; ok {
@@ -214,7 +225,14 @@ func (t *Tx) NoteContact(cid model.CustomerID, k model.ChannelKind, p model.Purp
 			if at.After(cs.Scopes[i].LastContact) {
 				cs.Scopes[i].LastContact = at.UTC()
 			}
-			t.markScopeDirty(cid, k, p)
+			if r := cs.Scopes[i].Reason; r == "" || r == model.ReasonConsentStale {
+				t.markScopeDirty(cid, k, p) // the use may make the consent fresh again
+			} else {
+				// Only rule 8 reads the last use, and a later use can only
+				// turn CONSENT_STALE into CONSENT_DOI: the decision stands,
+				// only the use is written.
+				t.markStateDirty(cid)
+			}
 			return nil
 		}
 	}
@@ -242,22 +260,26 @@ func (t *Tx) flushConsentState() error {
 	b := t.bucket(bConsentState)
 	in := model.DecisionInput{ProfilingPurposes: profiling, Settings: settings, At: t.now, CreativeObjectionNotice: true}
 	full := len(model.ChannelKinds) * len(purposes)
+	var events []model.ConsentEvent
 	for _, cid := range ids {
-		cc, err := t.cachedCustomer(cid)
-		if err != nil {
-			return err
-		}
 		old, err := t.stateFor(cid)
 		if err != nil {
 			return err
 		}
-		events, err := t.Reader().ConsentHistory(cid)
-		if err != nil {
-			return err
-		}
-		in.Customer = model.StoredFactsOf(cc.cur, cc.cur.ContactPoints)
-		in.Events = events
 		dirty := t.consentDirty[cid]
+		if dirty.all || len(dirty.scopes) > 0 || len(old.Scopes) != full || t.recount {
+			cc, err := t.cachedCustomer(cid)
+			if err != nil {
+				return err
+			}
+			// Decide reads what decodeConsentForDecision keeps, which is
+			// cheaper than the full history.
+			if events, err = t.Reader().appendDecisionEvents(events[:0], cid); err != nil {
+				return err
+			}
+			in.Customer = model.StoredFactsOf(cc.cur, cc.cur.ContactPoints)
+			in.Events = events
+		}
 		decide := func(k model.ChannelKind, p model.Purpose, prev ScopeState) ScopeState {
 			in.Channel, in.Purpose, in.LastContactAt = k, p, prev.LastContact
 			d := model.Decide(&in)
@@ -274,7 +296,10 @@ func (t *Tx) flushConsentState() error {
 		if !dirty.all && len(old.Scopes) == full && !t.recount {
 			// Only some scopes changed: recompute those, keep the rest.
 			next.ComputedAt = old.ComputedAt
-			next.Scopes = slices.Clone(old.Scopes)
+			next.Scopes = old.Scopes // old is replaced below; nothing else holds it
+			if len(dirty.scopes) > 0 {
+				next.Scopes = slices.Clone(old.Scopes)
+			}
 			for i, sc := range next.Scopes {
 				if slices.Contains(dirty.scopes, scopeKey{sc.Channel, sc.Purpose}) {
 					for _, p := range purposes {

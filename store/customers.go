@@ -263,6 +263,14 @@ func sortedIndexKeys(c *model.Customer) map[string][][]byte {
 	return keys
 }
 
+// sameIndexedText reports whether every field the text indexes of
+// sortedIndexKeys read is unchanged, so that only the activity and value
+// keys can differ.
+func sameIndexedText(a, b *model.Customer) bool {
+	return a.Erased == b.Erased && a.FirstName == b.FirstName && a.LastName == b.LastName && a.Company == b.Company &&
+		a.Email == b.Email && a.Phone == b.Phone && a.Address.City == b.Address.City && slices.Equal(a.Tags, b.Tags)
+}
+
 // erasedSortKey sorts erased customers after every name.
 const erasedSortKey = "~erased"
 
@@ -281,6 +289,30 @@ func (t *Tx) writeCustomer(cc *cachedCustomer) error {
 		// flush, so the cache entry needs no copy.
 		t.bulk.deferCustomer(cc)
 		cc.dirty = false
+		return nil
+	}
+	if cc.old != nil && sameIndexedText(cc.old, cc.cur) {
+		// Only aggregates changed (an interaction, a purchase): only the
+		// activity and value keys can move, and folding names is skipped.
+		for _, ix := range [...]struct {
+			bucket   []byte
+			old, cur []byte
+		}{
+			{bCustActivity, activityIndexKey(cc.old), activityIndexKey(cc.cur)},
+			{bCustValue, valueIndexKey(cc.old), valueIndexKey(cc.cur)},
+		} {
+			if bytes.Equal(ix.old, ix.cur) {
+				continue
+			}
+			b := t.bucket(ix.bucket)
+			if err := b.Delete(ix.old); err != nil {
+				return err
+			}
+			if err := b.Put(ix.cur, nil); err != nil {
+				return err
+			}
+		}
+		cc.old, cc.dirty = cloneCustomer(cc.cur), false
 		return nil
 	}
 	newKeys := sortedIndexKeys(cc.cur)

@@ -47,6 +47,11 @@ import (
 //	rollups           see rollups.go                        counts and sums per day
 //	consent_state     cid                                   projection: decision per scope (consent.go)
 //	suppression       HMAC-SHA256(secret, contact point)    time added     (erased people)
+//	decisions         sid cid                               decision       (launch: one per step × audience member)
+//	launches          sid                                   launch state   (cursor and counts of a step's launch)
+//	outbox            message id                            outbox entry   (one per allowed decision)
+//	outbox_due        time message id                       -              (waiting entries by next attempt)
+//	outbox_dead       message id                            -              (dead letters)
 //
 // Activity (interactions, purchases) and consent history are clustered
 // under the customer id instead of keeping a separate customer → records
@@ -80,6 +85,11 @@ var (
 	bSegments       = []byte("segments")
 	bAudit          = []byte("audit")
 	bSuppression    = []byte("suppression")
+	bDecisions      = []byte("decisions")
+	bLaunches       = []byte("launches")
+	bOutbox         = []byte("outbox")
+	bOutboxDue      = []byte("outbox_due")
+	bOutboxDead     = []byte("outbox_dead")
 )
 
 // allBuckets is created on a new store and by migrations.
@@ -88,11 +98,12 @@ var allBuckets = [][]byte{
 	bCustFirstName, bCustActivity, bCustValue, bCustCity, bCustTag, bInteractions, bPurchases,
 	bPurchaseOrders, bConsent, bConsentIDs, bEvidence, bChannels, bPurposes, bPurposeNames,
 	bCampaigns, bSteps, bCampaignSteps, bSegments, bAudit, bSuppression, bConsentState, bRollups, bScores,
+	bDecisions, bLaunches, bOutbox, bOutboxDue, bOutboxDead,
 }
 
 // appendOnly buckets only ever grow at their right edge, so their pages can
 // be filled completely (bbolt's FillPercent).
-var appendOnly = map[string]bool{"audit": true, "consent_ids": true}
+var appendOnly = map[string]bool{"audit": true, "consent_ids": true, "decisions": true}
 
 func u64(v uint64) []byte {
 	var b [8]byte

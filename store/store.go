@@ -112,7 +112,8 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, openFailure(path, err)
 	}
-	s := &Store{db: db, path: path, now: opts.Now, feed: newFeed(), secret: opts.Secret}
+	s := &Store{db: db, path: path, now: opts.Now, feed: newFeed(), secret: opts.Secret,
+		decisionExporters: []decisionExporter{exportDecisions}}
 	if err := s.init(opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
