@@ -47,6 +47,12 @@ import (
 //	rollups           see rollups.go                        counts and sums per day
 //	consent_state     cid                                   projection: decision per scope (consent.go)
 //	suppression       HMAC-SHA256(secret, contact point)    time added     (erased people)
+//	imports           batch id                              import batch   (imports.go; JSON)
+//	import_keys       source 0x00 entity(1) row key         record ref     (idempotent re-imports)
+//	merge_hints       cid cid (both orders)                 merge suggestion (identity.go)
+//	merges            absorbed cid                          merge record   (lineage; merge.go)
+//	analytics         name                                  latest run's summary (analytics.go; JSON)
+//	attribution       day(4) kind(1) channel(8) campaign(8) count(8) revenue(8) (analytics.go)
 //
 // Activity (interactions, purchases) and consent history are clustered
 // under the customer id instead of keeping a separate customer → records
@@ -80,6 +86,12 @@ var (
 	bSegments       = []byte("segments")
 	bAudit          = []byte("audit")
 	bSuppression    = []byte("suppression")
+	bImports        = []byte("imports")
+	bImportKeys     = []byte("import_keys")
+	bMergeHints     = []byte("merge_hints")
+	bMerges         = []byte("merges")
+	bAnalytics      = []byte("analytics")
+	bAttribution    = []byte("attribution")
 )
 
 // allBuckets is created on a new store and by migrations.
@@ -88,7 +100,13 @@ var allBuckets = [][]byte{
 	bCustFirstName, bCustActivity, bCustValue, bCustCity, bCustTag, bInteractions, bPurchases,
 	bPurchaseOrders, bConsent, bConsentIDs, bEvidence, bChannels, bPurposes, bPurposeNames,
 	bCampaigns, bSteps, bCampaignSteps, bSegments, bAudit, bSuppression, bConsentState, bRollups, bScores,
+	bImports, bImportKeys, bMergeHints, bMerges, bAnalytics, bAttribution,
 }
+
+// warehouseBuckets came after schema 1 was fixed; stores created before
+// them get them on their first write that needs them (see Tx.ensure), so
+// no migration is needed and readers treat a missing one as empty.
+var warehouseBuckets = [][]byte{bImports, bImportKeys, bMergeHints, bMerges, bAnalytics, bAttribution}
 
 // appendOnly buckets only ever grow at their right edge, so their pages can
 // be filled completely (bbolt's FillPercent).

@@ -1,0 +1,300 @@
+package importer
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"karton/model"
+	"karton/store"
+)
+
+var (
+	testNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	admin   = model.Actor{Name: "ada", Role: model.RoleAdmin, Via: "test"}
+)
+
+func openStore(t testing.TB) *store.Store {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "k.db"), store.Options{Now: func() time.Time { return testNow }})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	require.NoError(t, st.Update(admin, func(tx *store.Tx) error {
+		return tx.InsertPurpose(&model.Purpose{Name: "newsletter", Title: "Newsletter", Category: model.CategoryMarketing})
+	}))
+	return st
+}
+
+func fixture(t testing.TB, name string) Source {
+	t.Helper()
+	src, err := FileSource(filepath.Join("..", "..", "testdata", "import", name))
+	require.NoError(t, err)
+	return src
+}
+
+func runImport(t testing.TB, st *store.Store, file string, opts Options) store.ImportBatch {
+	t.Helper()
+	b, err := Run(context.Background(), st, admin, fixture(t, file), opts)
+	require.NoError(t, err)
+	return b
+}
+
+func customerByEmail(t testing.TB, st *store.Store, email string) model.Customer {
+	t.Helper()
+	var c model.Customer
+	require.NoError(t, st.View(admin, func(r *store.Reader) error {
+		var err error
+		c, err = r.CustomerByEmail(email)
+		return err
+	}))
+	return c
+}
+
+func reasons(b store.ImportBatch) map[int]string {
+	out := map[int]string{}
+	for _, r := range b.Rejections {
+		out[r.Line] = r.Reason
+	}
+	return out
+}
+
+func TestGermanSpreadsheetInWindows1252(t *testing.T) {
+	st := openStore(t)
+	opts := Options{Entity: store.ImportCustomers, Source: "crm", Map: []MapSpec{{Column: "Notiz", Field: "attribute.notiz"}}}
+	plan, err := Inspect(st, admin, fixture(t, "kunden_de_cp1252.csv"), opts, 10)
+	require.NoError(t, err)
+	assert.Equal(t, EncCP1252, plan.Encoding)
+	assert.Equal(t, ";", plan.Delimiter)
+	assert.True(t, plan.Header)
+	assert.Empty(t, plan.Problem)
+	fields := map[string]string{}
+	for _, c := range plan.Columns {
+		fields[c.Header] = c.Field
+	}
+	assert.Equal(t, map[string]string{"Kundennummer": "external_id", "Anrede": "salutation", "Vorname": "first_name", "Nachname": "last_name",
+		"E-Mail": "email", "Telefon": "phone", "Straße": "street", "PLZ": "postal_code", "Ort": "city", "Land": "country",
+		"Geburtsdatum": "birth_date", "Notiz": "attribute.notiz"}, fields)
+	require.Len(t, plan.Rows, 4)
+	assert.Equal(t, "Jürgen", plan.Rows[0].Values["first_name"])
+
+	b := runImport(t, st, "kunden_de_cp1252.csv", opts)
+	assert.Equal(t, 4, b.Read)
+	assert.Equal(t, 4, b.Created, "rejections: %v", b.Rejections)
+	assert.Equal(t, "complete", b.Status)
+	assert.NotZero(t, b.ID)
+	c := customerByEmail(t, st, "juergen.mueller@example.de")
+	assert.Equal(t, "Jürgen", c.FirstName)
+	assert.Equal(t, "Müller", c.LastName)
+	assert.Equal(t, "Hauptstraße 5", c.Address.Street)
+	assert.Equal(t, "DE", c.Address.Country)
+	assert.Equal(t, "+49301234567", c.Phone)
+	assert.Equal(t, model.Date{Year: 1980, Month: 2, Day: 1}, c.BirthDate)
+	assert.Equal(t, "Stammkunde – zahlt per Rechnung", c.Attributes["notiz"])
+	id, ok := c.SourceID("crm")
+	assert.True(t, ok)
+	assert.Equal(t, "K-1001", id)
+	b2 := customerByEmail(t, st, "bjoern@example.de")
+	assert.Equal(t, "„Premium“ seit 2019", b2.Attributes["notiz"])
+}
+
+func TestReimportChangesNothing(t *testing.T) {
+	for _, file := range []string{"kunden_de_cp1252.csv", "customers_bom.csv", "customers_dup_emails.csv", "customers.jsonl"} {
+		t.Run(file, func(t *testing.T) {
+			st := openStore(t)
+			opts := Options{Entity: store.ImportCustomers, Source: "crm"}
+			first := runImport(t, st, file, opts)
+			require.NotZero(t, first.Created)
+			before, err := st.Stats()
+			require.NoError(t, err)
+			second := runImport(t, st, file, opts)
+			assert.Zero(t, second.Created)
+			assert.Zero(t, second.Updated)
+			assert.Zero(t, second.Merged)
+			assert.Equal(t, first.Created+first.Updated+first.Merged+first.Unchanged, second.Unchanged)
+			after, err := st.Stats()
+			require.NoError(t, err)
+			assert.Equal(t, before.Customers, after.Customers)
+		})
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	st := openStore(t)
+	cust := Options{Entity: store.ImportCustomers, Source: "crm"}
+
+	t.Run("empty file", func(t *testing.T) {
+		_, err := Run(context.Background(), st, admin, fixture(t, "empty.csv"), cust)
+		require.ErrorIs(t, err, ErrEmpty)
+	})
+	t.Run("binary file", func(t *testing.T) {
+		_, err := Run(context.Background(), st, admin, fixture(t, "binary.png"), cust)
+		require.ErrorIs(t, err, ErrBinary)
+	})
+	t.Run("BOM", func(t *testing.T) {
+		b := runImport(t, st, "customers_bom.csv", cust)
+		assert.Equal(t, 3, b.Created, "%v", b.Rejections)
+		assert.Equal(t, EncUTF8BOM, b.Encoding)
+		c := customerByEmail(t, st, "anna.schmidt@example.com")
+		assert.Equal(t, []string{"vip", "newsletter"}, c.Tags)
+	})
+	t.Run("quoted newlines", func(t *testing.T) {
+		b := runImport(t, st, "customers_quoted_newlines.csv", cust)
+		assert.Equal(t, 2, b.Created, "%v", b.Rejections)
+		c := customerByEmail(t, st, "dora@example.de")
+		assert.Equal(t, "Am Markt 1\nHinterhaus", c.Address.Street)
+	})
+	t.Run("duplicate emails differing in case and spaces", func(t *testing.T) {
+		b := runImport(t, st, "customers_dup_emails.csv", cust)
+		assert.Equal(t, 2, b.Created)
+		assert.Equal(t, 2, b.Unchanged)
+		assert.Zero(t, b.Rejected)
+	})
+	t.Run("invalid emails and phones", func(t *testing.T) {
+		b := runImport(t, st, "customers_invalid.csv", cust)
+		assert.Equal(t, 2, b.Created)
+		assert.Equal(t, 3, b.Rejected)
+		r := reasons(b)
+		assert.Contains(t, r[3], "email")
+		assert.Contains(t, r[4], "phone")
+		assert.Contains(t, r[5], "email")
+		assert.Contains(t, r[5], "phone")
+	})
+	t.Run("truncated last line", func(t *testing.T) {
+		b := runImport(t, st, "customers_truncated.csv", cust)
+		assert.Equal(t, 1, b.Created)
+		assert.Equal(t, 1, b.Rejected)
+		assert.Contains(t, reasons(b)[3], "cut off")
+	})
+	t.Run("tab separated", func(t *testing.T) {
+		b := runImport(t, st, "customers_tab.tsv", cust)
+		assert.Equal(t, 2, b.Created, "%v", b.Rejections)
+	})
+	t.Run("latin-1", func(t *testing.T) {
+		b := runImport(t, st, "kunden_latin1.csv", cust)
+		assert.Equal(t, EncLatin1, b.Encoding)
+		assert.Equal(t, 1, b.Created)
+		assert.Equal(t, "Gießen", customerByEmail(t, st, "joerg@example.de").Address.City)
+	})
+	t.Run("JSON Lines", func(t *testing.T) {
+		b := runImport(t, st, "customers.jsonl", cust)
+		assert.Equal(t, 2, b.Created)
+		assert.Equal(t, 1, b.Rejected)
+		assert.Contains(t, reasons(b)[4], "email")
+		c := customerByEmail(t, st, "uwe@example.de")
+		assert.Equal(t, "gold", c.Attributes["tier"])
+		assert.Equal(t, []string{"vip"}, c.Tags)
+	})
+}
+
+func TestPurchasesDatesAndGermanAmounts(t *testing.T) {
+	st := openStore(t)
+	runImport(t, st, "kunden_de_cp1252.csv", Options{Entity: store.ImportCustomers, Source: "shop"})
+	b := runImport(t, st, "bestellungen_datumsformate.csv", Options{Entity: store.ImportPurchases, Source: "shop"})
+	r := reasons(b)
+	assert.Equal(t, 4, b.Created, "%v", b.Rejections)
+	assert.Contains(t, r[6], "no customer matches")
+	assert.Contains(t, r[7], "not a calendar date")
+	c := customerByEmail(t, st, "juergen.mueller@example.de")
+	assert.Equal(t, 2, c.PurchaseCount)
+	assert.Equal(t, model.Money(123456+1999), c.Revenue)
+	var ps []model.Purchase
+	require.NoError(t, st.View(admin, func(r *store.Reader) error {
+		var err error
+		ps, _, err = r.Purchases(c.ID, nil, 10)
+		return err
+	}))
+	require.Len(t, ps, 2)
+	assert.Equal(t, time.Date(2025, 3, 15, 0, 0, 0, 0, time.UTC), ps[0].At)
+	assert.Equal(t, time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), ps[1].At)
+
+	bjoern := customerByEmail(t, st, "bjoern@example.de")
+	require.NoError(t, st.View(admin, func(r *store.Reader) error {
+		var err error
+		ps, _, err = r.Purchases(bjoern.ID, nil, 10)
+		return err
+	}))
+	require.Len(t, ps, 2)
+	assert.Equal(t, time.Date(2025, 2, 4, 0, 0, 0, 0, time.UTC), ps[1].At, "a German header reads 04/02/2025 as 4 February")
+
+	again := runImport(t, st, "bestellungen_datumsformate.csv", Options{Entity: store.ImportPurchases, Source: "shop"})
+	assert.Zero(t, again.Created)
+	assert.Equal(t, 4, again.Unchanged)
+
+	// Read month first, order B-4 becomes 2 April: not the recorded order.
+	mdy := runImport(t, st, "bestellungen_datumsformate.csv", Options{Entity: store.ImportPurchases, Source: "shop",
+		Map: []MapSpec{{Column: "Datum", Field: "at", Hint: HintMDY}}})
+	assert.Contains(t, reasons(mdy)[5], "recorded already with other data")
+
+	ambiguous := []byte("order_id,customer_id,date,amount\nX-1,K-1001,04/02/2025,1.00\nX-2,K-1001,13/02/2025,1.00\n")
+	b, err := Run(context.Background(), st, admin, BytesSource("en.csv", ambiguous), Options{Entity: store.ImportPurchases, Source: "shop"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, b.Created)
+	assert.Contains(t, reasons(b)[2], "ambiguous")
+}
+
+func TestConsentsJSONLinesWithABrokenLine(t *testing.T) {
+	st := openStore(t)
+	runImport(t, st, "kunden_de_cp1252.csv", Options{Entity: store.ImportCustomers, Source: "crm"})
+	b := runImport(t, st, "consents_broken.jsonl", Options{Entity: store.ImportConsents, Source: "forms"})
+	assert.Equal(t, 4, b.Read)
+	assert.Equal(t, 3, b.Created, "%v", b.Rejections)
+	assert.Equal(t, 1, b.Rejected)
+	assert.Contains(t, reasons(b)[3], "JSON")
+	again := runImport(t, st, "consents_broken.jsonl", Options{Entity: store.ImportConsents, Source: "forms"})
+	assert.Zero(t, again.Created)
+	assert.Equal(t, 3, again.Unchanged)
+	st2, err := st.Stats()
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, st2.ConsentEvents)
+}
+
+func TestInteractions(t *testing.T) {
+	st := openStore(t)
+	runImport(t, st, "kunden_de_cp1252.csv", Options{Entity: store.ImportCustomers, Source: "crm"})
+	b := runImport(t, st, "interactions.csv", Options{Entity: store.ImportInteractions, Source: "mailer"})
+	assert.Equal(t, 3, b.Created, "%v", b.Rejections)
+	r := reasons(b)
+	assert.Contains(t, r[5], "no customer matches")
+	assert.Contains(t, r[6], "teleported")
+	again := runImport(t, st, "interactions.csv", Options{Entity: store.ImportInteractions, Source: "mailer"})
+	assert.Equal(t, 3, again.Unchanged)
+	_, diffs, err := st.VerifyRollups()
+	require.NoError(t, err)
+	assert.Empty(t, diffs)
+}
+
+func TestDryRunAndStrictWriteNothing(t *testing.T) {
+	st := openStore(t)
+	dry := runImport(t, st, "customers_invalid.csv", Options{Entity: store.ImportCustomers, Source: "crm", DryRun: true})
+	assert.Equal(t, 2, dry.Created)
+	assert.Equal(t, 3, dry.Rejected)
+	assert.Zero(t, dry.ID)
+	before, err := st.Stats()
+	require.NoError(t, err)
+	_, err = Run(context.Background(), st, admin, fixture(t, "customers_invalid.csv"), Options{Entity: store.ImportCustomers, Source: "crm", Strict: true})
+	require.ErrorIs(t, err, store.ErrStrict)
+	s, err := st.Stats()
+	require.NoError(t, err)
+	assert.Zero(t, s.Customers)
+	assert.Equal(t, before.AuditEntries, s.AuditEntries)
+}
+
+func TestMappingProblemsAreClearErrors(t *testing.T) {
+	st := openStore(t)
+	_, err := Run(context.Background(), st, admin, fixture(t, "customers_bom.csv"), Options{Entity: store.ImportPurchases, Source: "shop"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no column is mapped to the purchase time")
+	_, err = Run(context.Background(), st, admin, fixture(t, "customers_bom.csv"), Options{Entity: store.ImportCustomers, Source: "shop",
+		Map: []MapSpec{{Column: "nope", Field: "email"}}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `no column "nope"`)
+	_, err = Run(context.Background(), st, admin, fixture(t, "customers_bom.csv"), Options{Entity: store.ImportCustomers, Source: "shop",
+		Map: []MapSpec{{Column: "city", Field: "shoe_size"}}})
+	require.Error(t, err)
+	assert.True(t, strings.Contains(err.Error(), "no field"), err.Error())
+}
