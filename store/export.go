@@ -243,7 +243,9 @@ func exportRecord(r *Reader, entity ExportEntity, k, v []byte, purposes map[mode
 			if sc.R == 0 {
 				row.RFMSegment = ""
 			}
-			row.CLV, row.PAlive = money(sc.CLV), sc.PAlive
+			if sc.CLV != 0 || sc.PAlive != 0 {
+				row.CLV, row.PAlive = money(sc.CLV), sc.PAlive
+			}
 		}
 		return row, nil
 	case ExportPurchases:
