@@ -34,8 +34,8 @@ func (m *mapFlag) Set(v string) error {
 // importFlags are the flags import and import preview share.
 type importFlags struct {
 	source, format, encoding, delimiter, tz, bulk string
-	header, noHeader, createMissing             bool
-	maps                                        mapFlag
+	header, noHeader, createMissing               bool
+	maps                                          mapFlag
 }
 
 func addImportFlags(fs *flag.FlagSet) *importFlags {
