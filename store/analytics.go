@@ -653,3 +653,85 @@ func (s *Store) RunAttribution(ctx context.Context, by model.Actor, opt Attribut
 	})
 	return sum, err
 }
+
+// ---------------------------------------------------------------------------
+// The Warehouse box
+
+// Dashboard is everything the Warehouse box shows, read in one short read
+// transaction from counters, rollups and the latest analytics runs (no raw
+// events): sources with their imports, KPI tiles and the KPI table per
+// channel, the funnel per channel kind, revenue per month, and the latest
+// RFM grid, CLV distribution, quality report and cohorts. The snapshots
+// are nil until their first run.
+type Dashboard struct {
+	From, To        time.Time
+	Customers       int64
+	Purchases       int64
+	Revenue         model.Money
+	Interactions    int64
+	ConsentEvents   int64
+	OpenSuggestions int64
+	Sources         []SourceSummary
+	Channels        KPIReport      // KPIs per channel in From..To
+	Funnel          KPIReport      // the same per channel kind
+	Months          []MonthRevenue // the twelve months up to To
+	RFM             *RFMSummary
+	CLV             *CLVSummary
+	CLVModel        *CLVFit
+	Quality         *QualityOverview
+	Cohorts         *CohortReport
+}
+
+// Dashboard reads the Warehouse box's figures for the days from..to.
+func (r *Reader) Dashboard(from, to time.Time) (Dashboard, error) {
+	d := Dashboard{From: from.UTC(), To: to.UTC()}
+	if err := r.actor.Require(model.PermSeeAggregates, "see the warehouse"); err != nil {
+		return d, err
+	}
+	d.Customers, d.Purchases, d.Revenue = r.Counter("customers"), r.Counter("purchases"), model.Money(r.Counter("revenue"))
+	d.Interactions, d.ConsentEvents, d.OpenSuggestions = r.Counter("interactions"), r.Counter("consent_events"), r.OpenSuggestions()
+	var err error
+	if d.Sources, err = r.SourceSummaries(); err != nil {
+		return d, err
+	}
+	if d.Channels, err = r.KPIs(KPIQuery{From: from, To: to, By: KPIByChannel}); err != nil {
+		return d, err
+	}
+	if d.Funnel, err = r.KPIs(KPIQuery{From: from, To: to, By: KPIByChannelKind}); err != nil {
+		return d, err
+	}
+	last := model.YearMonthOf(to.UTC())
+	if d.Months, err = r.RevenueByMonth(last-11, last); err != nil {
+		return d, err
+	}
+	var rfm RFMSummary
+	var clv CLVSummary
+	var q QualityOverview
+	var co CohortReport
+	if ok, err := r.snapshot("rfm", &rfm); err != nil {
+		return d, err
+	} else if ok {
+		d.RFM = &rfm
+	}
+	if ok, err := r.snapshot("clv", &clv); err != nil {
+		return d, err
+	} else if ok {
+		d.CLV = &clv
+	}
+	if fit, ok, err := r.CLVModel(); err != nil {
+		return d, err
+	} else if ok {
+		d.CLVModel = &fit
+	}
+	if ok, err := r.snapshot("quality", &q); err != nil {
+		return d, err
+	} else if ok {
+		d.Quality = &q
+	}
+	if ok, err := r.snapshot("cohorts", &co); err != nil {
+		return d, err
+	} else if ok {
+		d.Cohorts = &co
+	}
+	return d, nil
+}

@@ -418,62 +418,77 @@ func (r *Reader) SuggestionsFor(id model.CustomerID) ([]MergeSuggestion, error) 
 // OpenSuggestions is the number of open merge suggestions (a counter).
 func (r *Reader) OpenSuggestions() int64 { return r.Counter("merge_suggestions") }
 
-// lookAlikeIndex collects the look-alike keys of the customers an import
-// created or changed, and finds pairs among them and against the rest of
-// the store.
+// maxLookAlikes is the largest group of customers with one look-alike key
+// that is still suggested: beyond it the name is simply common there
+// ("Thomas Müller" in a big postcode), and pairing everyone with everyone
+// would bury the real duplicates under thousands of suggestions.
+const maxLookAlikes = 4
+
+// touchedBit marks, in the index, a customer the import touched.
+const touchedBit = model.CustomerID(1) << 63
+
+// lookAlikeIndex files customers under their look-alike keys and yields
+// the pairs that share a key, at least one of them touched by the import.
+// Most keys have one customer, so those live in a plain map; a group is
+// made only when a second customer arrives.
 type lookAlikeIndex struct {
-	seed  maphash.Seed
-	first map[uint64]model.CustomerID   // key → first customer with it
-	more  map[uint64][]model.CustomerID // further customers with the same key
-	pairs map[[2]model.CustomerID]SuggestionReason
+	seed   maphash.Seed
+	first  map[uint64]model.CustomerID
+	groups map[uint64]*lookAlikeGroup
+}
+
+type lookAlikeGroup struct {
+	why SuggestionReason
+	ids []model.CustomerID // up to maxLookAlikes+1, with touchedBit
+	n   int
 }
 
 func newLookAlikeIndex() *lookAlikeIndex {
-	return &lookAlikeIndex{seed: maphash.MakeSeed(), first: map[uint64]model.CustomerID{}, pairs: map[[2]model.CustomerID]SuggestionReason{}}
+	return &lookAlikeIndex{seed: maphash.MakeSeed(), first: map[uint64]model.CustomerID{}, groups: map[uint64]*lookAlikeGroup{}}
 }
 
-func (x *lookAlikeIndex) pair(a, b model.CustomerID, why SuggestionReason) {
-	if a == b {
+func (x *lookAlikeIndex) file(key uint64, why SuggestionReason, id model.CustomerID, touched bool) {
+	if key == 0 {
 		return
 	}
-	if a > b {
-		a, b = b, a
+	v := id
+	if touched {
+		v |= touchedBit
 	}
-	x.pairs[[2]model.CustomerID{a, b}] |= why
+	if g := x.groups[key]; g != nil {
+		for i, o := range g.ids {
+			if o&^touchedBit == id {
+				g.ids[i] |= v & touchedBit
+				return
+			}
+		}
+		g.n++
+		if len(g.ids) <= maxLookAlikes {
+			g.ids = append(g.ids, v)
+		}
+		return
+	}
+	f, ok := x.first[key]
+	switch {
+	case !ok:
+		x.first[key] = v
+	case f&^touchedBit == id:
+		x.first[key] = f | v&touchedBit
+	default:
+		delete(x.first, key)
+		x.groups[key] = &lookAlikeGroup{why: why, ids: []model.CustomerID{f, v}, n: 2}
+	}
 }
 
-// add files a customer the import touched and pairs it with touched
-// customers filed before under the same key.
+// add files a customer the import created or changed.
 func (x *lookAlikeIndex) add(c *model.Customer) {
 	kp, kb := lookAlikeKeys(x.seed, c)
-	for _, k := range []struct {
-		key uint64
-		why SuggestionReason
-	}{{kp, ReasonNamePostcode}, {kb, ReasonNameBirthDate}} {
-		if k.key == 0 {
-			continue
-		}
-		id, ok := x.first[k.key]
-		if !ok {
-			x.first[k.key] = c.ID
-			continue
-		}
-		if id == c.ID || slices.Contains(x.more[k.key], c.ID) {
-			continue
-		}
-		x.pair(id, c.ID, k.why)
-		for _, o := range x.more[k.key] {
-			x.pair(o, c.ID, k.why)
-		}
-		if x.more == nil {
-			x.more = map[uint64][]model.CustomerID{}
-		}
-		x.more[k.key] = append(x.more[k.key], c.ID)
-	}
+	x.file(kp, ReasonNamePostcode, c.ID, true)
+	x.file(kb, ReasonNameBirthDate, c.ID, true)
 }
 
-// probe pairs a customer the import did not touch with touched ones that
-// look like it.
+// probe files a customer the import did not touch, if a touched one
+// shares a key with it.
 func (x *lookAlikeIndex) probe(c *model.Customer) {
 	kp, kb := lookAlikeKeys(x.seed, c)
 	for _, k := range []struct {
@@ -483,13 +498,37 @@ func (x *lookAlikeIndex) probe(c *model.Customer) {
 		if k.key == 0 {
 			continue
 		}
-		if id, ok := x.first[k.key]; ok {
-			x.pair(id, c.ID, k.why)
-			for _, o := range x.more[k.key] {
-				x.pair(o, c.ID, k.why)
+		if _, ok := x.first[k.key]; ok || x.groups[k.key] != nil {
+			x.file(k.key, k.why, c.ID, false)
+		}
+	}
+}
+
+// empty reports whether nothing was filed.
+func (x *lookAlikeIndex) empty() bool { return len(x.first) == 0 && len(x.groups) == 0 }
+
+// pairs lists the suggestions: every pair of a group of at most
+// maxLookAlikes customers with at least one touched member.
+func (x *lookAlikeIndex) pairs() map[[2]model.CustomerID]SuggestionReason {
+	out := map[[2]model.CustomerID]SuggestionReason{}
+	for _, g := range x.groups {
+		if g.n > maxLookAlikes {
+			continue
+		}
+		for i, a := range g.ids {
+			for _, b := range g.ids[i+1:] {
+				if a&touchedBit == 0 && b&touchedBit == 0 {
+					continue
+				}
+				a, b := a&^touchedBit, b&^touchedBit
+				if a > b {
+					a, b = b, a
+				}
+				out[[2]model.CustomerID{a, b}] |= g.why
 			}
 		}
 	}
+	return out
 }
 
 // scanLookAlikes compares the touched customers with every stored customer
@@ -497,7 +536,7 @@ func (x *lookAlikeIndex) probe(c *model.Customer) {
 // they were added) and skips the touched ones themselves. It returns the
 // pairs found.
 func (s *Store) scanLookAlikes(x *lookAlikeIndex, before model.CustomerID, touched func(model.CustomerID) bool) error {
-	if len(x.first) == 0 {
+	if x.empty() {
 		return nil
 	}
 	return s.db.View(func(tx *bolt.Tx) error {
@@ -539,7 +578,7 @@ func (s *Store) RescanLookAlikes(by model.Actor) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return s.storePairs(by, x.pairs, 0)
+	return s.storePairs(by, x.pairs(), 0)
 }
 
 // storePairs writes suggestions in batches; it returns how many were new.

@@ -385,6 +385,10 @@ func (is *ImportSession) findEmail(t *Tx, email string) (id model.CustomerID, vi
 	if v := t.tx.Bucket(bCustEmail).Get([]byte(email)); v != nil {
 		return model.CustomerID(readU64(v)), false, nil
 	}
+	if is.bulk != nil {
+		id, err := is.bulk.emailHolder(t, email, 0)
+		return id, false, err
+	}
 	id, ok := is.emails[is.hash('e', email)]
 	if !ok {
 		return 0, false, nil
@@ -487,7 +491,10 @@ func (is *ImportSession) remember(c *model.Customer, ext string) {
 			is.sources[is.hash('s', ext)] = 0
 		}
 	}
-	if e := model.NormalizeEmail(c.Email); e != "" {
+	// The email index holds the address at once, and a bulk load keeps
+	// its own table of the addresses it added (putUniqueIndexes); only a
+	// dry run, which rolls both back, needs to remember them here.
+	if e := model.NormalizeEmail(c.Email); e != "" && is.spec.DryRun {
 		is.emails[is.hash('e', e)] = id
 	}
 	if c.Phone != "" {
@@ -499,7 +506,12 @@ func (is *ImportSession) remember(c *model.Customer, ext string) {
 		}
 	}
 	if !is.spec.DryRun {
-		is.touched[c.ID] = struct{}{}
+		if c.ID < is.firstNew {
+			// Customers the import created are compared as they are
+			// filed; only older ones that it changed must be skipped by
+			// the scan of the rest.
+			is.touched[c.ID] = struct{}{}
+		}
 		is.alike.add(c)
 	}
 }
@@ -543,10 +555,10 @@ func (is *ImportSession) customerRow(t *Tx, row *CustomerImportRow) error {
 		// The source id identifies a customer with no other data.
 		in.Sources = []model.SourceRef{{Source: is.spec.Source, ExternalID: ext}}
 	}
+	// Normalise (a no-op for rows the importer normalised already) so
+	// that the lookups below see canonical values. Validation happens
+	// where the record is written (InsertCustomer, UpdateCustomer).
 	if err := in.Normalize(is.region); err != nil {
-		return is.rowError(row.Line, err)
-	}
-	if err := in.Validate(t.now); err != nil {
 		return is.rowError(row.Line, err)
 	}
 	email := model.NormalizeEmail(in.Email)
@@ -1077,7 +1089,7 @@ func (is *ImportSession) Finish(ctx context.Context, info FinishInfo) (ImportBat
 		b.FinishedAt = is.s.now()
 		return *b, nil
 	}
-	if len(is.touched) > 0 {
+	if !is.alike.empty() {
 		err := is.s.scanLookAlikes(is.alike, is.firstNew, func(id model.CustomerID) bool {
 			_, ok := is.touched[id]
 			return ok
@@ -1085,7 +1097,7 @@ func (is *ImportSession) Finish(ctx context.Context, info FinishInfo) (ImportBat
 		if err != nil {
 			return *b, fmt.Errorf("import: look for duplicates: %w", err)
 		}
-		n, err := is.s.storePairs(is.by, is.alike.pairs, 0)
+		n, err := is.s.storePairs(is.by, is.alike.pairs(), 0)
 		if err != nil {
 			return *b, fmt.Errorf("import: store merge suggestions: %w", err)
 		}

@@ -72,7 +72,12 @@ type Options struct {
 	// bulk load runs.
 	Bulk BulkMode
 
-	// BatchSize is the number of rows per write transaction; default 5000.
+	// Cluster writes large purchase and interaction files in customer
+	// order (cluster.go); ClusterAuto does so above 8 MB.
+	Cluster ClusterMode
+
+	// BatchSize is the number of rows per write transaction; default 5000
+	// in file order, 20,000 in customer order.
 	BatchSize int
 	// Workers convert rows in parallel; default GOMAXPROCS.
 	Workers int
@@ -147,9 +152,6 @@ func (o *Options) defaults() error {
 	}
 	if o.Location == nil {
 		o.Location = time.UTC
-	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = 5000
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
@@ -354,7 +356,18 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 		}()
 	}
 
-	w := writer{sess: sess, opts: &opts, stats: map[string]*store.FieldStat{}, occ: map[uint64]uint32{}}
+	w := writer{sess: sess, opts: &opts, stats: map[string]*store.FieldStat{}, occ: map[uint64]uint32{}, batch: opts.BatchSize}
+	clustered := (opts.Entity == store.ImportPurchases || opts.Entity == store.ImportInteractions) &&
+		(opts.Cluster == ClusterOn || (opts.Cluster == ClusterAuto && src.Size >= clusterAutoBytes))
+	if clustered {
+		w.cluster = &clusterBuf{entity: opts.Entity}
+		if w.batch <= 0 {
+			w.batch = clusterBatch
+		}
+	}
+	if w.batch <= 0 {
+		w.batch = 5000
+	}
 	last := time.Time{}
 	report := func(force bool) {
 		if opts.Progress == nil || (!force && time.Since(last) < 100*time.Millisecond) {
@@ -382,6 +395,11 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 	}
 	if runErr == nil {
 		runErr = w.flush()
+	}
+	if runErr == nil && w.cluster != nil {
+		w.cluster.entity = opts.Entity
+		runErr = w.cluster.write(ctx, st, by, sess, w.batch, func() { report(false) })
+		w.cluster = nil
 	}
 	if runErr == nil {
 		runErr = ctx.Err()
@@ -419,6 +437,10 @@ type writer struct {
 	inter []store.InteractionImportRow
 	cons  []store.ConsentImportRow
 	n     int
+	batch int
+	// cluster, when set, collects the rows to write them in customer
+	// order at the end.
+	cluster *clusterBuf
 }
 
 func (w *writer) stat(field string) *store.FieldStat {
@@ -472,6 +494,13 @@ func (w *writer) add(rows []converted) error {
 			continue
 		}
 		k := w.key(r.key)
+		if w.cluster != nil {
+			r.purch.Key, r.inter.Key = k, k
+			if err := w.cluster.add(r); err != nil {
+				return err
+			}
+			continue
+		}
 		switch w.opts.Entity {
 		case store.ImportCustomers:
 			r.cust.Key = k
@@ -487,7 +516,7 @@ func (w *writer) add(rows []converted) error {
 			w.cons = append(w.cons, r.cons)
 		}
 		w.n++
-		if w.n >= w.opts.BatchSize {
+		if w.n >= w.batch {
 			if err := w.flush(); err != nil {
 				return err
 			}

@@ -298,3 +298,43 @@ func TestMappingProblemsAreClearErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "no field"), err.Error())
 }
+
+// TestClusteredWritesTheSameAsFileOrder imports the same files in file
+// order and in customer order (cluster.go) and compares the stores.
+func TestClusteredWritesTheSameAsFileOrder(t *testing.T) {
+	var stats [2]store.Stats
+	var batches [2][]store.ImportBatch
+	for i, mode := range []ClusterMode{ClusterOff, ClusterOn} {
+		st := openStore(t)
+		runImport(t, st, "kunden_de_cp1252.csv", Options{Entity: store.ImportCustomers, Source: "shop"})
+		for _, f := range []struct {
+			file   string
+			entity store.ImportEntity
+			opts   Options
+		}{
+			{"bestellungen_datumsformate.csv", store.ImportPurchases, Options{}},
+			{"interactions.csv", store.ImportInteractions, Options{}},
+			{"../cdnow/CDNOW_sample.txt", store.ImportPurchases, cdnowOptions()},
+		} {
+			o := f.opts
+			o.Entity, o.Cluster, o.BatchSize = f.entity, mode, 500
+			if o.Source == "" {
+				o.Source = "shop"
+			}
+			b := runImport(t, st, f.file, o)
+			b.ID, b.StartedAt, b.FinishedAt = 0, time.Time{}, time.Time{}
+			batches[i] = append(batches[i], b)
+			again := runImport(t, st, f.file, o)
+			assert.Zero(t, again.Created, "%s in mode %d", f.file, mode)
+		}
+		s, err := st.Stats()
+		require.NoError(t, err)
+		s.Path, s.FileBytes = "", 0
+		stats[i] = s
+		_, diffs, err := st.VerifyRollups()
+		require.NoError(t, err)
+		assert.Empty(t, diffs)
+	}
+	assert.Equal(t, stats[0], stats[1])
+	assert.Equal(t, batches[0], batches[1])
+}
