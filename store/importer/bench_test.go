@@ -162,7 +162,7 @@ func BenchmarkImportCustomers100k(b *testing.B) { benchImportCustomers(b, 100000
 // BenchmarkImportCustomers100kBulk forces the bulk load that files above
 // 32 MB get automatically (a million customers are ~90 MB).
 func BenchmarkImportCustomers100kBulk(b *testing.B) { benchImportCustomers(b, 100000, BulkOn) }
-func BenchmarkImportPurchases100k(b *testing.B) { benchImportPurchases(b, 100000, 100000, ClusterOff) }
+func BenchmarkImportPurchases100k(b *testing.B)     { benchImportPurchases(b, 100000, 100000, ClusterOff) }
 
 // BenchmarkImportPurchases100kClustered writes in customer order, as files
 // above 8 MB are (a million orders are ~45 MB).
