@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -122,4 +123,20 @@ func TestSharedPhonesAreNotMatched(t *testing.T) {
 		assert.Contains(t, []model.CustomerID{a, b}, pair[0])
 		assert.Equal(t, ReasonSharedPhone, why)
 	}
+}
+
+func TestCommonNamesAreNotSuggested(t *testing.T) {
+	s, _ := openTest(t)
+	var rows []CustomerImportRow
+	for i := 0; i < maxLookAlikes+2; i++ {
+		rows = append(rows, CustomerImportRow{ExternalID: fmt.Sprint(i), Customer: model.Customer{FirstName: "Thomas", LastName: "Müller",
+			Email: fmt.Sprintf("t%d@example.de", i), Address: model.Address{PostalCode: "10115", City: "Berlin"}}})
+	}
+	// A pair with a rarer name in the same import is still found.
+	rows = append(rows,
+		CustomerImportRow{ExternalID: "a", Customer: model.Customer{FirstName: "Ottilie", LastName: "Quast", Email: "o1@example.de", Address: model.Address{PostalCode: "10115"}}},
+		CustomerImportRow{ExternalID: "b", Customer: model.Customer{FirstName: "Ottilie", LastName: "Quast", Email: "o2@example.de", Address: model.Address{PostalCode: "10115"}}})
+	b := importCustomers(t, s, "shop", rows...)
+	assert.Equal(t, 1, b.Suggestions)
+	assert.Len(t, suggestionsOf(t, s), 1)
 }

@@ -49,7 +49,7 @@ func addImportFlags(fs *flag.FlagSet) *importFlags {
 	fs.Var(&f.maps, "map", "COLUMN=FIELD[:HINT] (repeat): map a column by header or number; HINT de|en|dmy|mdy; FIELD - ignores it")
 	fs.StringVar(&f.tz, "tz", "UTC", "time zone of dates and times written without one, e.g. Europe/Berlin")
 	fs.BoolVar(&f.createMissing, "create-missing", false, "purchases, interactions, consents: create customers that match nobody")
-	fs.StringVar(&f.bulk, "bulk", "auto", "write new customers through a bulk load: auto (files over 32 MB), on, off")
+	fs.StringVar(&f.bulk, "bulk", "auto", "write new customers through a bulk load: auto (files over 8 MB), on, off")
 	return f
 }
 

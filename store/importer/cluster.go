@@ -36,12 +36,12 @@ type ClusterMode uint8
 
 // The cluster modes.
 const (
-	ClusterAuto ClusterMode = iota // customer order for purchase and interaction files over 8 MB
+	ClusterAuto ClusterMode = iota // customer order for purchase and interaction files over 1 MB
 	ClusterOff
 	ClusterOn
 )
 
-const clusterAutoBytes = 8 << 20
+const clusterAutoBytes = 1 << 20
 
 // clusterBatch is the transaction size in customer order: pages are
 // neighbours, so larger transactions mostly save commits.

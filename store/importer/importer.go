@@ -68,12 +68,12 @@ type Options struct {
 	// a customer that matches nobody, from the reference they carry.
 	CreateMissing bool
 	// Bulk writes new customers through the store's bulk load; BulkAuto
-	// does so for customer files above 32 MB. Other writers wait while a
+	// does so for customer files above 8 MB. Other writers wait while a
 	// bulk load runs.
 	Bulk BulkMode
 
 	// Cluster writes large purchase and interaction files in customer
-	// order (cluster.go); ClusterAuto does so above 8 MB.
+	// order (cluster.go); ClusterAuto does so above 1 MB.
 	Cluster ClusterMode
 
 	// BatchSize is the number of rows per write transaction; default 5000
@@ -100,18 +100,28 @@ const (
 )
 
 // bulkAutoBytes is the customer file size from which BulkAuto bulk-loads.
-const bulkAutoBytes = 32 << 20
+const bulkAutoBytes = 8 << 20
 
 // Progress reports a running import.
 type Progress struct {
-	Phase      string // "dry run", "import", "indexes", "done"
-	Bytes      int64  // of the file read so far
-	TotalBytes int64  // 0 when unknown
-	Batch      store.ImportBatch
+	// Phase is "dry run" or "import" while reading (and writing), "writing"
+	// while a file read whole is written in customer order, "indexes"
+	// while a bulk load builds its indexes, and "done".
+	Phase      string
+	Bytes      int64 // of the file read so far
+	TotalBytes int64 // 0 when unknown
+	// Rows and TotalRows count the rows written of those read, in the
+	// writing phase (TotalRows is 0 in the other phases).
+	Rows, TotalRows int
+	Batch           store.ImportBatch
 }
 
-// Fraction is the share of the file read (0 when the size is unknown).
+// Fraction is the share done: of the rows in the writing phase, else of
+// the file read (0 when the size is unknown).
 func (p Progress) Fraction() float64 {
+	if p.TotalRows > 0 {
+		return min(1, float64(p.Rows)/float64(p.TotalRows))
+	}
 	if p.TotalBytes <= 0 {
 		return 0
 	}
@@ -398,7 +408,15 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 	}
 	if runErr == nil && w.cluster != nil {
 		w.cluster.entity = opts.Entity
-		runErr = w.cluster.write(ctx, st, by, sess, w.batch, func() { report(false) })
+		total, read0 := len(w.cluster.items), sess.Progress().Read
+		runErr = w.cluster.write(ctx, st, by, sess, w.batch, func() {
+			if opts.Progress == nil || time.Since(last) < 100*time.Millisecond {
+				return
+			}
+			last = time.Now()
+			b := sess.Progress()
+			opts.Progress(Progress{Phase: "writing", Bytes: counter.n.Load(), TotalBytes: src.Size, Rows: b.Read - read0, TotalRows: total, Batch: b})
+		})
 		w.cluster = nil
 	}
 	if runErr == nil {

@@ -338,3 +338,72 @@ func TestClusteredWritesTheSameAsFileOrder(t *testing.T) {
 	assert.Equal(t, stats[0], stats[1])
 	assert.Equal(t, batches[0], batches[1])
 }
+
+func TestProgressAndCancellation(t *testing.T) {
+	st := openStore(t)
+	file := filepath.Join(t.TempDir(), "kunden.csv")
+	writeCustomersCSV(t, file, 5000)
+	src, err := FileSource(file)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	var seen []Progress
+	opts := Options{Entity: store.ImportCustomers, Source: "shop", BatchSize: 500, Progress: func(p Progress) {
+		seen = append(seen, p)
+		if p.Batch.Created >= 1000 {
+			cancel()
+		}
+	}}
+	b, err := Run(ctx, st, admin, src, opts)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, "cancelled", b.Status)
+	assert.NotZero(t, b.ID, "what was written is recorded as a batch")
+	assert.Less(t, b.Created, 4995)
+	assert.Empty(t, b.SHA256, "the file was not read to the end")
+	require.NotEmpty(t, seen)
+	assert.Equal(t, "done", seen[len(seen)-1].Phase)
+	for _, p := range seen {
+		assert.LessOrEqual(t, p.Fraction(), 1.0)
+	}
+
+	// Importing again completes it: the rows written stay as they are.
+	opts.Progress = nil
+	again, err := Run(context.Background(), st, admin, src, opts)
+	require.NoError(t, err)
+	assert.Equal(t, b.Created, again.Unchanged)
+	assert.Equal(t, 4995, again.Created+again.Unchanged)
+	assert.Equal(t, "complete", again.Status)
+}
+
+func TestUTF16FromExcel(t *testing.T) {
+	st := openStore(t)
+	text := "E-Mail\tVorname\tNachname\tOrt\r\nmia@example.de\tMia\tKöhler\tWürzburg\r\n"
+	u := []byte{0xFF, 0xFE}
+	for _, r := range text {
+		u = append(u, byte(r), byte(r>>8))
+	}
+	b, err := Run(context.Background(), st, admin, BytesSource("unicode.txt", u), Options{Entity: store.ImportCustomers, Source: "excel"})
+	require.NoError(t, err)
+	assert.Equal(t, EncUTF16LE, b.Encoding)
+	assert.Equal(t, 1, b.Created, "%v", b.Rejections)
+	assert.Equal(t, "Würzburg", customerByEmail(t, st, "mia@example.de").Address.City)
+}
+
+func TestConsentsFromCSV(t *testing.T) {
+	st := openStore(t)
+	runImport(t, st, "kunden_de_cp1252.csv", Options{Entity: store.ImportCustomers, Source: "crm"})
+	csvText := "Kundennummer;Kanal;Zweck;Art;Datum;evidence.ip\nK-1001;email;newsletter;opt_in;10.01.2025 09:00;203.0.113.5\nK-1001;email;newsletter;doi_confirmed;10.01.2025 09:05;\nK-1002;fax;newsletter;opt_in;10.01.2025;\n"
+	b, err := Run(context.Background(), st, admin, BytesSource("einwilligungen.csv", []byte(csvText)), Options{Entity: store.ImportConsents, Source: "crm"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, b.Created, "%v", b.Rejections)
+	assert.Contains(t, reasons(b)[4], "channel")
+	c := customerByEmail(t, st, "juergen.mueller@example.de")
+	require.NoError(t, st.View(admin, func(r *store.Reader) error {
+		hist, err := r.ConsentHistory(c.ID)
+		require.NoError(t, err)
+		require.Len(t, hist, 2)
+		assert.Equal(t, "import:crm", hist[0].Source)
+		ev, err := r.Evidence(hist[0].ID)
+		assert.Equal(t, "203.0.113.5", ev["ip"])
+		return err
+	}))
+}
