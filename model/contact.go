@@ -64,10 +64,12 @@ func normalizePhone(s, region string) (e164 string, mobile bool, err error) {
 	if err := phonenumbers.ParseToNumber(t, region, &num); err != nil {
 		return "", false, fmt.Errorf("%q is not a phone number", s)
 	}
-	if !phonenumbers.IsValidNumber(&num) {
-		return "", false, fmt.Errorf("%q is not a valid phone number", s)
-	}
+	// A number is valid exactly when it has a type (IsValidNumber asks
+	// the same question of the same metadata); asking once halves the
+	// pattern matching, which dominates bulk imports.
 	switch phonenumbers.GetNumberType(&num) {
+	case phonenumbers.UNKNOWN:
+		return "", false, fmt.Errorf("%q is not a valid phone number", s)
 	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
 		mobile = true
 	}

@@ -155,8 +155,10 @@ func (c *Customer) Validate(now time.Time) error {
 	checkText("company", c.Company, 200)
 	checkText("address.street", c.Address.Street, 200)
 	checkText("address.city", c.Address.City, 100)
-	if c.FirstName == "" && c.LastName == "" && c.Company == "" && c.Email == "" && c.Phone == "" {
-		p.add("name", "is empty and there is no company, email or phone to identify the customer")
+	if c.FirstName == "" && c.LastName == "" && c.Company == "" && c.Email == "" && c.Phone == "" && len(c.Sources) == 0 {
+		// An id in a source system identifies a customer too: a purchase log
+		// may know its buyers by nothing else.
+		p.add("name", "is empty and there is no company, email, phone or source id to identify the customer")
 	}
 	switch c.Type {
 	case Consumer:

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"karton/model"
@@ -110,7 +111,9 @@ func decodeConsentState(cid model.CustomerID, b []byte) (*ConsentState, error) {
 
 // reachCounter names the counter of customers contactable on a scope.
 func reachCounter(k model.ChannelKind, p model.PurposeID) string {
-	return fmt.Sprintf("reach:%s:%d", k, p)
+	// Concatenation, not Sprintf: a bulk import names a few of these per
+	// new customer.
+	return "reach:" + string(k) + ":" + strconv.FormatUint(uint64(p), 10)
 }
 
 // ConsentState returns a customer's projection (nil if never computed).

@@ -137,18 +137,6 @@ func decodeDecision(b []byte, d *DecisionRecord) error {
 // lack; readers treat a missing bucket as empty.
 func bucketOrNil(tx *bolt.Tx, name []byte) *bolt.Bucket { return tx.Bucket(name) }
 
-// ensureBucket returns a bucket of the launch pipeline, creating it in a
-// store that was made before the pipeline existed.
-func (t *Tx) ensureBucket(name []byte) (*bolt.Bucket, error) {
-	if b := t.bucket(name); b != nil {
-		return b, nil
-	}
-	if _, err := t.tx.CreateBucketIfNotExists(name); err != nil {
-		return nil, fmt.Errorf("create bucket %s: %w", name, err)
-	}
-	return t.bucket(name), nil
-}
-
 // Decision returns the recorded decision of a step for a customer; ok is
 // false when there is none (not in the audience, or not decided yet).
 func (r *Reader) Decision(step model.StepID, cid model.CustomerID) (d DecisionRecord, ok bool, err error) {

@@ -52,6 +52,12 @@ import (
 //	outbox            message id                            outbox entry   (one per allowed decision)
 //	outbox_due        time message id                       -              (waiting entries by next attempt)
 //	outbox_dead       message id                            -              (dead letters)
+//	imports           batch id                              import batch   (imports.go; JSON)
+//	import_keys       source 0x00 entity(1) row key         record ref     (idempotent re-imports)
+//	merge_hints       cid cid (both orders)                 merge suggestion (identity.go)
+//	merges            absorbed cid                          merge record   (lineage; merge.go)
+//	analytics         name                                  latest run's summary (analytics.go; JSON)
+//	attribution       day(4) kind(1) channel(8) campaign(8) count(8) revenue(8) (analytics.go)
 //
 // Activity (interactions, purchases) and consent history are clustered
 // under the customer id instead of keeping a separate customer → records
@@ -90,6 +96,12 @@ var (
 	bOutbox         = []byte("outbox")
 	bOutboxDue      = []byte("outbox_due")
 	bOutboxDead     = []byte("outbox_dead")
+	bImports        = []byte("imports")
+	bImportKeys     = []byte("import_keys")
+	bMergeHints     = []byte("merge_hints")
+	bMerges         = []byte("merges")
+	bAnalytics      = []byte("analytics")
+	bAttribution    = []byte("attribution")
 )
 
 // allBuckets is created on a new store and by migrations.
@@ -99,7 +111,13 @@ var allBuckets = [][]byte{
 	bPurchaseOrders, bConsent, bConsentIDs, bEvidence, bChannels, bPurposes, bPurposeNames,
 	bCampaigns, bSteps, bCampaignSteps, bSegments, bAudit, bSuppression, bConsentState, bRollups, bScores,
 	bDecisions, bLaunches, bOutbox, bOutboxDue, bOutboxDead,
+	bImports, bImportKeys, bMergeHints, bMerges, bAnalytics, bAttribution,
 }
+
+// warehouseBuckets came after schema 1 was fixed; stores created before
+// them get them on their first write that needs them (see Tx.ensure), so
+// no migration is needed and readers treat a missing one as empty.
+var warehouseBuckets = [][]byte{bImports, bImportKeys, bMergeHints, bMerges, bAnalytics, bAttribution}
 
 // appendOnly buckets only ever grow at their right edge, so their pages can
 // be filled completely (bbolt's FillPercent).

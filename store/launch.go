@@ -840,7 +840,7 @@ func (t *Tx) launchBatch(id model.StepID, first bool, limit int) (st LaunchState
 	if err := p.launchBlocker(); err != nil {
 		return st, false, 0, err
 	}
-	launches, err := t.ensureBucket(bLaunches)
+	launches, err := t.ensure(bLaunches)
 	if err != nil {
 		return st, false, 0, err
 	}
@@ -890,7 +890,7 @@ func (t *Tx) launchBatch(id model.StepID, first bool, limit int) (st LaunchState
 // customers.
 func (t *Tx) decideBatch(p *launchPlan, st *LaunchState, limit int) (int, error) {
 	r := t.Reader()
-	decisions, err := t.ensureBucket(bDecisions)
+	decisions, err := t.ensure(bDecisions)
 	if err != nil {
 		return 0, err
 	}

@@ -235,16 +235,16 @@ func (w *outboxWriter) count(step model.StepID, s OutboxStatus, delta int64) {
 func (t *Tx) outboxWriter() (*outboxWriter, error) {
 	w := &outboxWriter{t: t, counters: map[stepStatus]string{}}
 	var err error
-	if w.entries, err = t.ensureBucket(bOutbox); err != nil {
+	if w.entries, err = t.ensure(bOutbox); err != nil {
 		return nil, err
 	}
 	// Entries are appended at the right edge but rewritten as their status
 	// changes (a little longer with an error text): leave a little room.
 	w.entries.FillPercent = 0.9
-	if w.due, err = t.ensureBucket(bOutboxDue); err != nil {
+	if w.due, err = t.ensure(bOutboxDue); err != nil {
 		return nil, err
 	}
-	if w.dead, err = t.ensureBucket(bOutboxDead); err != nil {
+	if w.dead, err = t.ensure(bOutboxDead); err != nil {
 		return nil, err
 	}
 	w.cursor = OutboxID(readU64(t.tx.Bucket(bMeta).Get(metaOutboxCursor)))
