@@ -47,6 +47,9 @@ import (
 //	rollups           see rollups.go                        counts and sums per day
 //	consent_state     cid                                   projection: decision per scope (consent.go)
 //	suppression       HMAC-SHA256(secret, contact point)    time added     (erased people)
+//	sources           name                                  inbound source and its secret (sources.go)
+//	inbound_events    source 0x00 event id                  outcome        (idempotent inbound events)
+//	doi_spent         doi_requested event id                confirmation   (single-use DOI links, tokens.go)
 //
 // Activity (interactions, purchases) and consent history are clustered
 // under the customer id instead of keeping a separate customer → records
@@ -80,6 +83,9 @@ var (
 	bSegments       = []byte("segments")
 	bAudit          = []byte("audit")
 	bSuppression    = []byte("suppression")
+	bSources        = []byte("sources")
+	bInboundEvents  = []byte("inbound_events")
+	bDOISpent       = []byte("doi_spent")
 )
 
 // allBuckets is created on a new store and by migrations.
@@ -88,6 +94,7 @@ var allBuckets = [][]byte{
 	bCustFirstName, bCustActivity, bCustValue, bCustCity, bCustTag, bInteractions, bPurchases,
 	bPurchaseOrders, bConsent, bConsentIDs, bEvidence, bChannels, bPurposes, bPurposeNames,
 	bCampaigns, bSteps, bCampaignSteps, bSegments, bAudit, bSuppression, bConsentState, bRollups, bScores,
+	bSources, bInboundEvents, bDOISpent,
 }
 
 // appendOnly buckets only ever grow at their right edge, so their pages can
