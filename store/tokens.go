@@ -71,7 +71,7 @@ type DOIConfirm struct {
 // request's link, in this transaction. The event takes the consent text
 // version of the request (the text the person was asked to confirm). A
 // link used before returns a *SpentError; a request that does not exist
-// or does not match the link, an error; an erased customer,
+// or does not match the link, a NotFoundError; an erased customer,
 // ErrCustomerErased. In every such case nothing is written.
 func (t *Tx) ConfirmDOI(in DOIConfirm) (model.ConsentEvent, error) {
 	if err := t.require(model.PermEditCustomers, "record consent events"); err != nil {
@@ -87,8 +87,8 @@ func (t *Tx) ConfirmDOI(in DOIConfirm) (model.ConsentEvent, error) {
 		return model.ConsentEvent{}, fmt.Errorf("DOI request #%d: %w", in.Request, err)
 	}
 	if req.Kind != model.ConsentDOIRequested || req.CustomerID != in.Customer || req.Channel != in.Channel || req.PurposeID != in.Purpose {
-		return model.ConsentEvent{}, fmt.Errorf("DOI link does not match request #%d (it is a %s for customer %d on %s/%d)",
-			in.Request, req.Kind, req.CustomerID, req.Channel, req.PurposeID)
+		// Only a link made for another store or by a bug gets here.
+		return model.ConsentEvent{}, notFound("DOI request", fmt.Sprintf("#%d for customer %d on %s/%d", in.Request, in.Customer, in.Channel, in.Purpose))
 	}
 	cc, err := t.cachedCustomer(in.Customer)
 	if err != nil {
