@@ -298,10 +298,10 @@ func TestClickRedirectsOnlyToRegisteredTargets(t *testing.T) {
 	assert.Equal(t, before, f.snapshot(t), "a HEAD (link checker) is not a click")
 
 	for name, bad := range map[string]string{
-		"unregistered index":      clickURL(t, f, 5, "https://evil.example.com/"),
-		"unregistered URL":        clickURL(t, f, 0, "https://evil.example.com/"),
-		"altered":                 u[:len(u)-3] + "abc",
-		"unsubscribe token":       f.ts.URL + "/c/" + tokenOf(unsubscribeURL(t, f, f.cid, f.newsletter)),
+		"unregistered index": clickURL(t, f, 5, "https://evil.example.com/"),
+		"unregistered URL":   clickURL(t, f, 0, "https://evil.example.com/"),
+		"altered":            u[:len(u)-3] + "abc",
+		"unsubscribe token":  f.ts.URL + "/c/" + tokenOf(unsubscribeURL(t, f, f.cid, f.newsletter)),
 	} {
 		resp, _ := do(t, http.MethodGet, bad, "", nil)
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode, name)

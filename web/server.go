@@ -75,8 +75,8 @@ type Options struct {
 // Server is the HTTP return channel on one store. It is safe for
 // concurrent use; Handler may be mounted in another server.
 type Server struct {
-	st      *store.Store
-	opts    Options
+	st   *store.Store
+	opts Options
 	// ownBase is set when Options.Base was given; otherwise a DOI email
 	// prefers its channel's unsubscribe_base to the listen address.
 	ownBase bool
