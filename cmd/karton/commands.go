@@ -23,4 +23,9 @@ var commands = []command{
 	{path: "purpose add", args: "NAME --category C [--title T] [--own-similar-products]", summary: "add a purpose (admin)", setup: purposeAddCmd},
 	{path: "channel add", args: "NAME --kind KIND [--connector C --setting k=v …] [--cost 0.85]", summary: "add a channel (admin)", setup: channelAddCmd},
 	{path: "purpose list", args: "[--json]", summary: "list purposes", setup: purposeListCmd},
+	{path: "consent request-doi", args: "--customer ID|EMAIL --channel email --purpose NAME [--via CHANNEL] [--base URL]", summary: "record doi_requested and send the confirmation email with its link", setup: consentRequestDOICmd},
+	{path: "source add", args: "NAME --secret-file F", summary: "allow a system to post signed events to /events (admin)", setup: sourceAddCmd},
+	{path: "source list", args: "[--json]", summary: "list inbound sources and their secret fingerprints", setup: sourceListCmd},
+	{path: "source remove", args: "NAME", summary: "refuse a source's events from now on (admin)", setup: noFlags(runSourceRemove)},
+	{path: "http", args: "[--listen ADDR] [--base URL]", summary: "serve the HTTP return channel: DOI links, unsubscribes, clicks, inbound events", setup: httpCmd},
 }
