@@ -101,8 +101,16 @@ func (c *Committer) commit(group []*groupCall) {
 		var failErr error
 		err := c.s.db.Update(func(btx *bolt.Tx) error {
 			txs = txs[:0]
+			var prev *Tx
 			for i, call := range group {
 				t := &Tx{s: c.s, tx: btx, actor: call.by, now: c.s.now()}
+				if prev != nil {
+					// bbolt holds on to every key and value until the commit,
+					// and so does the slab they were kept in: the group's Txs
+					// share one instead of allocating one each.
+					t.slab, t.scratch = prev.slab, prev.scratch
+				}
+				prev = t
 				if err := runGuarded(t, call.fn); err != nil {
 					failed, failErr = i, err
 					return err
