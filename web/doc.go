@@ -54,15 +54,16 @@
 // # Why opens are not tracked
 //
 // Karton does not put tracking pixels into emails. An open pixel reports
-// when, how often and where (IP address) a person reads their mail — a
+// when, how often and where (IP address) a person reads their mail: a
 // record of reading behaviour that needs consent of its own (§ 25 TDDDG,
 // formerly TTDSG, and Art. 5(3) ePrivacy Directive: reading from the
-// recipient's device), which a newsletter opt-in does not give. The numbers would be wrong
-// anyway: Apple Mail Privacy Protection loads every pixel on delivery,
-// other clients block images. Privacy by default means measuring what the
-// recipient actively does: clicks on links (/c/), replies, conversions
-// and unsubscribes. Clicks are recorded against the campaign step, not
-// used for profiling unless a profiling consent allows it (rule 7).
+// recipient's device), which a newsletter opt-in does not give. The
+// numbers would be wrong anyway: Apple Mail Privacy Protection loads every
+// pixel on delivery, other clients block images. Privacy by default means
+// measuring what the recipient actively does: clicks on links (/c/),
+// replies, conversions and unsubscribes. Clicks are recorded against the
+// campaign step, and used for targeting only where a profiling consent
+// allows it (rule 7).
 //
 // # Mounting
 //
