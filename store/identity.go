@@ -228,7 +228,7 @@ func pairKey(a, b model.CustomerID) []byte {
 }
 
 // ensure returns a bucket of this transaction, creating it in stores made
-// before it existed (see warehouseBuckets).
+// before it existed (see the bucket list in keys.go).
 func (t *Tx) ensure(name []byte) (*bolt.Bucket, error) {
 	if b := t.bucket(name); b != nil {
 		return b, nil

@@ -58,6 +58,9 @@ import (
 //	merges            absorbed cid                          merge record   (lineage; merge.go)
 //	analytics         name                                  latest run's summary (analytics.go; JSON)
 //	attribution       day(4) kind(1) channel(8) campaign(8) count(8) revenue(8) (analytics.go)
+//	sources           name                                  inbound source and its secret (sources.go)
+//	inbound_events    source 0x00 event id                  outcome        (idempotent inbound events)
+//	doi_spent         doi_requested event id                confirmation   (single-use DOI links, tokens.go)
 //
 // Activity (interactions, purchases) and consent history are clustered
 // under the customer id instead of keeping a separate customer → records
@@ -102,6 +105,9 @@ var (
 	bMerges         = []byte("merges")
 	bAnalytics      = []byte("analytics")
 	bAttribution    = []byte("attribution")
+	bSources        = []byte("sources")
+	bInboundEvents  = []byte("inbound_events")
+	bDOISpent       = []byte("doi_spent")
 )
 
 // allBuckets is created on a new store and by migrations.
@@ -112,12 +118,13 @@ var allBuckets = [][]byte{
 	bCampaigns, bSteps, bCampaignSteps, bSegments, bAudit, bSuppression, bConsentState, bRollups, bScores,
 	bDecisions, bLaunches, bOutbox, bOutboxDue, bOutboxDead,
 	bImports, bImportKeys, bMergeHints, bMerges, bAnalytics, bAttribution,
+	bSources, bInboundEvents, bDOISpent,
 }
 
-// warehouseBuckets came after schema 1 was fixed; stores created before
-// them get them on their first write that needs them (see Tx.ensure), so
-// no migration is needed and readers treat a missing one as empty.
-var warehouseBuckets = [][]byte{bImports, bImportKeys, bMergeHints, bMerges, bAnalytics, bAttribution}
+// Buckets added after schema 1 was fixed (the launch pipeline, the
+// warehouse, the return channel) are created in older stores by their first
+// write that needs them (Tx.ensure), so no migration is needed; readers treat
+// a missing one as empty.
 
 // appendOnly buckets only ever grow at their right edge, so their pages can
 // be filled completely (bbolt's FillPercent).

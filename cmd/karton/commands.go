@@ -52,4 +52,9 @@ var commands = []command{
 	{path: "clv score", args: "[--as-of DATE] [--weeks N] [--months N] [--discount R] [--json]", summary: "P(alive), expected purchases and lifetime value per customer", setup: clvScoreCmd},
 	{path: "analytics run", args: "[--json]", summary: "attribution, RFM, CLV, cohorts and data quality in one run", setup: analyticsRunCmd},
 	{path: "export", args: "customers|purchases|interactions|consents|decisions|audit [--format csv|jsonl] [--out FILE]", summary: "export every record of an entity (needs the export permission; audited)", setup: exportCmd},
+	{path: "consent request-doi", args: "--customer ID|EMAIL --channel email --purpose NAME [--via CHANNEL] [--base URL]", summary: "record doi_requested and send the confirmation email with its link", setup: consentRequestDOICmd},
+	{path: "source add", args: "NAME --secret-file F", summary: "allow a system to post signed events to /events (admin)", setup: sourceAddCmd},
+	{path: "source list", args: "[--json]", summary: "list inbound sources and their secret fingerprints", setup: sourceListCmd},
+	{path: "source remove", args: "NAME", summary: "refuse a source's events from now on (admin)", setup: noFlags(runSourceRemove)},
+	{path: "http", args: "[--listen ADDR] [--base URL]", summary: "serve the HTTP return channel: DOI links, unsubscribes, clicks, inbound events", setup: httpCmd},
 }
