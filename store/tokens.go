@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-
 	"karton/model"
 )
 
@@ -129,4 +128,3 @@ func (r *Reader) DOITokenSpent(request model.EventID) (DOIConfirmation, bool, er
 	}
 	return DOIConfirmation{Request: request, Confirmed: model.EventID(readU64(v)), At: timeFromKey(readU64(v[8:]))}, true, nil
 }
-
