@@ -98,6 +98,11 @@ type changesArrivedMsg struct{ changes []store.Change }
 // feedClosedMsg reports that the store closed its change feed.
 type feedClosedMsg struct{}
 
+// PresenceChangedMsg tells the App that the set of connected users changed
+// (the SSH server sends it when a session starts or ends), so the status
+// bar re-reads Options.Connected.
+type PresenceChangedMsg struct{}
+
 // New builds an App for one session.
 func New(s *store.Store, actor model.Actor, opts Options) *App {
 	if opts.Ctx == nil {
@@ -237,6 +242,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, tea.Batch(cmds...)
 	case feedClosedMsg:
 		return a, nil
+	case PresenceChangedMsg:
+		return a, a.loadStats()
 	case tabs.TabSelectedMsg:
 		return a, nil
 	case common.GotoMsg:
