@@ -6,7 +6,8 @@ var commands = []command{
 	{path: "version", summary: "print Karton's version", setup: noFlags(runVersion)},
 	{path: "stats", args: "[--json]", summary: "counts per entity, file size and schema version", setup: statsCmd},
 	{path: "backup", args: "FILE", summary: "write a consistent copy of the store while it is in use", setup: noFlags(runBackup)},
-	{path: "user add", args: "NAME --role ROLE", summary: "add a user (admin)", setup: userAddCmd},
+	{path: "user add", args: "NAME --role ROLE [--key KEY]... [--key-file PATH]", summary: "add a user (admin), with the SSH keys they connect with", setup: userAddCmd},
+	{path: "user keys", args: "NAME [--add KEY]... [--key-file PATH] [--remove FINGERPRINT]... [--json]", summary: "list, add or remove a user's SSH keys (changes: admin)", setup: userKeysCmd},
 	{path: "user list", args: "[--json]", summary: "list users and their roles", setup: userListCmd},
 	{path: "user set-role", args: "NAME ROLE", summary: "change a user's role (admin)", setup: noFlags(runUserSetRole)},
 	{path: "user remove", args: "NAME", summary: "remove a user (admin)", setup: noFlags(runUserRemove)},
@@ -23,4 +24,5 @@ var commands = []command{
 	{path: "purpose add", args: "NAME --category C [--title T] [--own-similar-products]", summary: "add a purpose (admin)", setup: purposeAddCmd},
 	{path: "channel add", args: "NAME --kind KIND [--connector C --setting k=v …] [--cost 0.85]", summary: "add a channel (admin)", setup: channelAddCmd},
 	{path: "purpose list", args: "[--json]", summary: "list purposes", setup: purposeListCmd},
+	{path: "serve", args: "[--listen ADDR] [--host-key PATH] [--max-sessions N] [--idle-timeout D] [--log FILE] [--demo]", summary: "serve the cockpit over SSH to many users (ssh -p 2222 localhost)", setup: serveCmd},
 }
