@@ -260,10 +260,15 @@ func (s *Server) shutdown(stopServices func(), services *sync.WaitGroup) error {
 			errs = append(errs, errors.New("some sessions did not end in time and were cut off"))
 		}
 	}
-	// Connections without a session (or whose client keeps them open after
-	// the session ended) are closed now.
-	s.ssh.Close()
-	<-sshDone
+	// Clients close their connection once their session has ended; give
+	// them a moment (so ssh does not report "closed by remote host"), then
+	// close what is left: connections without a session, stuck clients.
+	select {
+	case <-sshDone:
+	case <-time.After(min(budget/10, time.Until(at(0.75)))):
+		s.ssh.Close()
+		<-sshDone
+	}
 	if !waitUntil(services, at(0.8)) {
 		errs = append(errs, errors.New("a service did not stop in time"))
 	}
