@@ -486,10 +486,16 @@ func (a *App) View() tea.View {
 	} else {
 		body = a.active().View()
 	}
-	body = lipgloss.NewStyle().Width(a.width).Height(a.height - chromeRows).MaxHeight(a.height - chromeRows).Render(body)
-	footer := a.help.ShortHelpView(a.footerKeys())
-	screen := lipgloss.JoinVertical(lipgloss.Left, a.tabs.View(), body, a.bar.View(), footer)
+	body = fitBlock(body, a.width, a.height-chromeRows)
+	footer := fitLine(a.help.ShortHelpView(a.footerKeys()), a.width)
+	screen := strings.Join([]string{fitLine(a.tabs.View(), a.width), body, fitLine(a.bar.View(), a.width), footer}, "\n")
 
+	// Without overlays the frame is the screen; compositing it cell by
+	// cell on a canvas would double the cost of every frame.
+	if a.pal.View() == "" && a.toast.View() == "" {
+		v.Content = screen
+		return v
+	}
 	layers := []*lipgloss.Layer{lipgloss.NewLayer(screen)}
 	if p := a.pal.View(); p != "" {
 		x := max((a.width-lipgloss.Width(p))/2, 0)
