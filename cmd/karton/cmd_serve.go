@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -81,6 +82,7 @@ func runServe(e *env, args []string, f serveFlags) error {
 		IdleTimeout: idle,
 		Demo:        f.demo,
 		Logger:      logger,
+		Exec:        remoteCommand(st),
 		// The dispatcher (issue 5) joins here:
 		// Services: []func(ctx context.Context) error{dispatcher.Run},
 	})
@@ -130,6 +132,7 @@ func printServing(e *env, st *store.Store, hk serve.HostKey, addr net.Addr, demo
 		fmt.Fprintln(w, "note: no user has an SSH key yet, so nobody can log in. Stop the server and add one:")
 		fmt.Fprintln(w, "      karton user keys NAME --key-file ~/.ssh/id_ed25519.pub")
 	}
+	fmt.Fprintln(w, "manage users while serving: ssh … user list | user add NAME --role R --key \"…\" | user keys NAME | user remove NAME")
 	fmt.Fprintln(w, "Stop with ctrl+c (sessions are told, the store is closed cleanly).")
 }
 
@@ -175,4 +178,78 @@ func unwrapOp(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// remoteCommands may be sent over ssh while the server holds the store:
+// managing users (which otherwise needs the server stopped) and checking
+// the audit chain. Everything else reads or writes files on the server,
+// shows the server's paths (stats), or would start a server inside the
+// server. (A list of its own, not a filter over
+// commands: that table refers to serve, which refers to this.)
+func remoteCommands() []command {
+	return []command{
+		{path: "user add", args: "NAME --role ROLE [--key KEY]...", setup: userAddCmd},
+		{path: "user list", args: "[--json]", setup: userListCmd},
+		{path: "user set-role", args: "NAME ROLE", setup: noFlags(runUserSetRole)},
+		{path: "user remove", args: "NAME", setup: noFlags(runUserRemove)},
+		{path: "user keys", args: "NAME [--add KEY]... [--remove FINGERPRINT]... [--json]", setup: userKeysCmd},
+		{path: "audit verify", args: "[--json]", setup: auditVerifyCmd},
+	}
+}
+
+// remoteCommand runs a command sent with ssh on the server's open store as
+// the session's user (serve.Options.Exec).
+func remoteCommand(st *store.Store) func(ctx context.Context, actor model.Actor, args []string, stdout, stderr io.Writer) int {
+	return func(_ context.Context, actor model.Actor, args []string, stdout, stderr io.Writer) int {
+		if len(args) > 0 && args[0] == "karton" {
+			args = args[1:] // "ssh host karton user list" reads naturally too
+		}
+		allowed := remoteCommands()
+		var cmd *command
+		var rest []string
+		for i := range allowed {
+			words := strings.Fields(allowed[i].path)
+			if len(words) <= len(args) && equalWords(words, args[:len(words)]) {
+				cmd, rest = &allowed[i], args[len(words):]
+			}
+		}
+		if cmd == nil {
+			names := make([]string, len(allowed))
+			for i, c := range allowed {
+				names[i] = c.path
+			}
+			fmt.Fprintf(stderr, "karton: over ssh the server runs only: %s (got %q)\n", strings.Join(names, ", "), strings.Join(args, " "))
+			return 2
+		}
+		for _, a := range rest {
+			flagName := strings.SplitN(strings.TrimLeft(a, "-"), "=", 2)[0]
+			if strings.HasPrefix(a, "-") && (flagName == "db" || flagName == "as" || flagName == "key-file") {
+				fmt.Fprintf(stderr, "karton: --%s is not available over ssh (the server's store and your own identity are used; give keys with --key or --add)\n", flagName)
+				return 2
+			}
+		}
+		e := &env{st: st, actor: actor, stdin: strings.NewReader(""), stdout: stdout, stderr: stderr}
+		return exitStatus(e, cmd, runCommand(e, cmd, rest))
+	}
+}
+
+// exitStatus reports a command's error the way run does.
+func exitStatus(e *env, cmd *command, err error) int {
+	var ue usageError
+	var ee exitError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "karton %s: %v\n", cmd.path, err)
+		fmt.Fprintf(e.stderr, "usage: karton %s %s\n", cmd.path, cmd.args)
+		return 2
+	case errors.As(err, &ee):
+		if ee.msg != "" {
+			fmt.Fprintf(e.stderr, "karton: %s\n", ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(e.stderr, "karton: %s\n", oneLine(err.Error()))
+	return 1
 }

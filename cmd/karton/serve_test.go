@@ -110,6 +110,8 @@ func TestServeEndToEnd(t *testing.T) {
 	pub := filepath.Join(dir, "anna.pub")
 	require.NoError(t, os.WriteFile(pub, []byte(line+"\n"), 0o600))
 	mustRun(t, "--db", db, "user", "add", "anna", "--role", "admin", "--key-file", pub)
+	bob, bobLine := newKey(t, "bob@test")
+	mustRun(t, "--db", db, "user", "add", "bob", "--role", "viewer", "--key", bobLine)
 
 	out, errOut := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan int, 1)
@@ -145,6 +147,29 @@ func TestServeEndToEnd(t *testing.T) {
 	}()
 	waitMatch(t, screen, regexp.MustCompile(`(anna)`))
 
+	// While the server holds the store, users are managed over ssh, as
+	// the session's user; a removed user's session ends.
+	bobConn, err := gossh.Dial("tcp", "127.0.0.1:"+port, &gossh.ClientConfig{
+		User: "bob", Auth: []gossh.AuthMethod{gossh.PublicKeys(bob)},
+		HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second,
+	})
+	require.NoError(t, err)
+	defer bobConn.Close()
+	out3, err := sshRun(bobConn, "user remove anna")
+	assert.Error(t, err, "a viewer may not manage users")
+	assert.Contains(t, out3, "bob is a viewer and may not manage users")
+	out3, err = sshRun(bobConn, "user list --db /etc/passwd")
+	assert.Error(t, err)
+	assert.Contains(t, out3, "not available over ssh")
+	out3, err = sshRun(bobConn, "backup /tmp/x.db")
+	assert.Error(t, err)
+	assert.Contains(t, out3, "the server runs only")
+	out3, err = sshRun(conn, "karton user remove bob")
+	require.NoError(t, err, out3)
+	assert.Contains(t, out3, "removed user bob")
+	_, err = sshRun(bobConn, "user list")
+	assert.Error(t, err, "bob's connection is refused now")
+
 	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGINT))
 	select {
 	case code := <-done:
@@ -167,6 +192,17 @@ func TestServeEndToEnd(t *testing.T) {
 	// The store was closed cleanly: the CLI opens it and the chain holds.
 	out2 := mustRun(t, "--db", db, "audit", "verify")
 	assert.Contains(t, out2, "audit chain intact")
+}
+
+// sshRun runs a command in a new session and returns its output.
+func sshRun(conn *gossh.Client, command string) (string, error) {
+	sess, err := conn.NewSession()
+	if err != nil {
+		return "", err
+	}
+	defer sess.Close()
+	out, err := sess.CombinedOutput(command)
+	return string(out), err
 }
 
 // lockedBuffer is written by the server's goroutines and read by the test.

@@ -213,11 +213,24 @@ func (f *fixture) open(user string, pty bool, command string) *client {
 	return startSession(t, conn, pty, command)
 }
 
+// startSessionFrom starts a shell with a PTY on a session the caller has
+// prepared (environment variables).
+func startSessionFrom(t *testing.T, sess *gossh.Session) *client {
+	t.Helper()
+	return startPrepared(t, sess, true, "")
+}
+
 func startSession(t *testing.T, conn *gossh.Client, pty bool, command string) *client {
 	t.Helper()
 	sess, err := conn.NewSession()
 	require.NoError(t, err)
-	c := &client{t: t, conn: conn, sess: sess, scr: newScreen(termW, termH), raw: &syncBuffer{}, exit: make(chan error, 1)}
+	return startPrepared(t, sess, pty, command)
+}
+
+func startPrepared(t *testing.T, sess *gossh.Session, pty bool, command string) *client {
+	t.Helper()
+	var err error
+	c := &client{t: t, sess: sess, scr: newScreen(termW, termH), raw: &syncBuffer{}, exit: make(chan error, 1)}
 	if pty {
 		require.NoError(t, sess.RequestPty("xterm-256color", termH, termW, gossh.TerminalModes{}))
 	}

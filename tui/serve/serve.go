@@ -15,9 +15,10 @@
 //
 //	recoverPanics  a panic anywhere below is logged and ends only this session
 //	logSession     connect and disconnect lines with duration
-//	needTerminal   no PTY, an exec command or a subsystem: one line, exit 1
+//	needTerminal   no PTY, a subsystem, a command without Exec: one line, exit 1
 //	identify       the user of the key, re-read at session start
-//	cockpit        session limit, login audit, the App in a tea.Program
+//	cockpit        session limit, then a command through Options.Exec, or
+//	               the login audit and the App in a tea.Program
 //
 // Shutdown (the context given to Serve ends) stops accepting connections,
 // tells every session why it ends, stops the services, lets running
@@ -29,6 +30,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -79,6 +81,12 @@ type Options struct {
 	// context ends at shutdown, before the store is closed; an error they
 	// return is logged.
 	Services []func(ctx context.Context) error
+
+	// Exec, when set, runs commands sent with ssh (`ssh -p 2222 HOST user
+	// list`) as the session's user and returns the exit status; the store
+	// checks the user's role as always. It is how users are managed while
+	// the server holds the store's lock. Without it commands are refused.
+	Exec func(ctx context.Context, actor model.Actor, args []string, stdout, stderr io.Writer) int
 
 	// Now is the cockpit's clock; nil means time.Now.
 	Now func() time.Time

@@ -2,8 +2,12 @@ package serve
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -46,6 +50,40 @@ func TestDefaultBoxesShowTheFrame(t *testing.T) {
 	c.press("q")
 	code, _ := c.ended()
 	assert.Equal(t, 0, code)
+}
+
+func TestClientNoColorIsHonoured(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.NoColor = false })
+	colours := func(env map[string]string) string {
+		conn, err := f.dial(gossh.PublicKeys(f.signers["anna"]))
+		require.NoError(t, err)
+		defer conn.Close()
+		sess, err := conn.NewSession()
+		require.NoError(t, err)
+		for k, v := range env {
+			require.NoError(t, sess.Setenv(k, v))
+		}
+		c := startSessionFrom(t, sess)
+		c.waitFor("anna · admin")
+		c.press("q")
+		c.ended()
+		return c.raw.String()
+	}
+	assert.True(t, hasColour(colours(map[string]string{"COLORTERM": "truecolor"})), "colours by default")
+	assert.False(t, hasColour(colours(map[string]string{"NO_COLOR": "1", "COLORTERM": "truecolor"})), "none when the client sets NO_COLOR")
+}
+
+// hasColour reports whether any SGR sequence in s sets a colour.
+func hasColour(s string) bool {
+	for _, m := range regexp.MustCompile(`\x1b\[([0-9;:]*)m`).FindAllStringSubmatch(s, -1) {
+		for _, p := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ';' || r == ':' }) {
+			n, _ := strconv.Atoi(p)
+			if n >= 30 && n <= 38 || n >= 40 && n <= 48 || n >= 90 && n <= 97 || n >= 100 && n <= 107 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func TestRefusedAuthentication(t *testing.T) {
@@ -98,6 +136,29 @@ func TestSessionsThatAreNotATerminalGetOneLine(t *testing.T) {
 		})
 	}
 	assert.Equal(t, 0, f.srv.Sessions())
+}
+
+func TestExecRunsCommandsAsTheUser(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.Exec = func(_ context.Context, actor model.Actor, args []string, stdout, stderr io.Writer) int {
+			fmt.Fprintf(stdout, "%s/%s/%s ran %q\n", actor.Name, actor.Role, actor.Via, args)
+			if args[0] == "fail" {
+				fmt.Fprintln(stderr, "it failed")
+				return 3
+			}
+			return 0
+		}
+	})
+	c := f.open("vera", false, "user list --json")
+	code, out := c.ended()
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, `vera/viewer/ssh ran ["user" "list" "--json"]`)
+
+	c = f.open("anna", false, "fail now")
+	code, out = c.ended()
+	assert.Equal(t, 3, code, "the command's exit status")
+	assert.Contains(t, out, "it failed")
+	assert.Contains(t, f.logs.String(), `"msg":"command"`)
 }
 
 func TestMaxSessionsRefusesTheNextOne(t *testing.T) {

@@ -142,8 +142,9 @@ func (s *Server) logSession(next ssh.Handler) ssh.Handler {
 	}
 }
 
-// needTerminal refuses what is not an interactive terminal: the cockpit
-// needs a PTY, and the server runs no commands or subsystems (scp, sftp).
+// needTerminal refuses what the server does not offer: subsystems (scp,
+// sftp), commands unless Options.Exec runs them, and a shell without a
+// PTY, which the cockpit needs.
 func (s *Server) needTerminal(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		_, _, hasPty := sess.Pty()
@@ -151,9 +152,9 @@ func (s *Server) needTerminal(next ssh.Handler) ssh.Handler {
 		switch {
 		case sess.Subsystem() != "":
 			refusal = fmt.Sprintf("the Karton server offers no %s; connect with plain ssh to open the cockpit.", sess.Subsystem())
-		case sess.RawCommand() != "":
+		case sess.RawCommand() != "" && s.opts.Exec == nil:
 			refusal = "the Karton server runs no commands; connect without one (ssh -p PORT HOST) to open the cockpit."
-		case !hasPty:
+		case sess.RawCommand() == "" && !hasPty:
 			refusal = "the Karton cockpit needs a terminal; connect from an interactive terminal, or force one with ssh -t."
 		}
 		if refusal != "" {
@@ -213,8 +214,25 @@ func (s *Server) cockpit(_ ssh.Handler) ssh.Handler {
 			return
 		}
 		defer s.unregister(se)
+		if sess.RawCommand() != "" {
+			s.exec(sess, se)
+			return
+		}
 		s.run(sess, se)
 	}
+}
+
+// exec runs a command sent with ssh through Options.Exec, as the session's
+// user; the store's permission checks and audit apply as in the cockpit.
+func (s *Server) exec(sess ssh.Session, se *session) {
+	args := sess.Command()
+	s.log.Info("command", append(se.logAttrs(), "key", se.keyFP, "command", sess.RawCommand())...)
+	ctx, cancel := context.WithCancel(sess.Context())
+	defer cancel()
+	var stdout, stderr io.Writer = sess, sess.Stderr()
+	code := s.opts.Exec(ctx, se.actor, args, stdout, stderr)
+	s.log.Info("command done", append(se.logAttrs(), "exit", code, "duration", time.Since(se.started).Round(time.Millisecond).String())...)
+	_ = sess.Exit(code)
 }
 
 // register takes a session slot, or says why there is none.
