@@ -308,6 +308,14 @@ func TestIdleSessionsEnd(t *testing.T) {
 	assert.Contains(t, f.logs.String(), `"reason":"idle"`)
 }
 
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		30 * time.Minute: "30m", time.Hour: "1h", 90 * time.Minute: "1h30m", 300 * time.Millisecond: "300ms", 45 * time.Second: "45s",
+	} {
+		assert.Equal(t, want, shortDuration(d))
+	}
+}
+
 func TestShutdownWithSessionsOpen(t *testing.T) {
 	var serviceRan, serviceStopped atomic.Bool
 	f := newFixture(t, func(o *Options) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +46,19 @@ func endRoleChanged(from, to model.Role) endReason {
 }
 
 func endIdle(d time.Duration) endReason {
-	return endReason{1, fmt.Sprintf("the session was closed after %s without input.", d), "idle"}
+	return endReason{1, fmt.Sprintf("the session was closed after %s without input.", shortDuration(d)), "idle"}
+}
+
+// shortDuration drops the zero units a Duration prints: 30m, not 30m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // session is one open cockpit.
