@@ -111,10 +111,20 @@ type Actor struct {
 	Role Role
 	// Via says how the actor reached the store: "cli", "ssh", "http", "system".
 	Via string
+	// MaskPersonalData withholds personal data whatever the role: the actor
+	// neither sees it unmasked nor exports it. `karton serve --demo` sets it
+	// for every session so that a shared screen never shows a real person.
+	MaskPersonalData bool
 }
 
-// Can reports whether the actor's role has the permission.
-func (a Actor) Can(p Permission) bool { return a.Role.Can(p) }
+// Can reports whether the actor's role has the permission, less what
+// MaskPersonalData withholds.
+func (a Actor) Can(p Permission) bool {
+	if a.MaskPersonalData && (p == PermSeePersonalData || p == PermExportPersonal) {
+		return false
+	}
+	return a.Role.Can(p)
+}
 
 func (a Actor) String() string { return fmt.Sprintf("%s (%s)", a.Name, a.Role) }
 
@@ -126,6 +136,9 @@ type PermissionError struct {
 }
 
 func (e *PermissionError) Error() string {
+	if e.Actor.MaskPersonalData && e.Actor.Role.Can(e.Permission) {
+		return fmt.Sprintf("permission denied: personal data is masked for everyone on this server (demo mode), so %s may not %s", e.Actor.Name, e.Action)
+	}
 	return fmt.Sprintf("permission denied: %s is %s and may not %s (needs %q, which only %s have)",
 		e.Actor.Name, article(e.Actor.Role), e.Action, e.Permission, rolesWith(e.Permission))
 }

@@ -98,6 +98,11 @@ type changesArrivedMsg struct{ changes []store.Change }
 // feedClosedMsg reports that the store closed its change feed.
 type feedClosedMsg struct{}
 
+// PresenceChangedMsg tells the App that the set of connected users changed
+// (the SSH server sends it when a session starts or ends), so the status
+// bar re-reads Options.Connected.
+type PresenceChangedMsg struct{}
+
 // New builds an App for one session.
 func New(s *store.Store, actor model.Actor, opts Options) *App {
 	if opts.Ctx == nil {
@@ -237,6 +242,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, tea.Batch(cmds...)
 	case feedClosedMsg:
 		return a, nil
+	case PresenceChangedMsg:
+		return a, a.loadStats()
 	case tabs.TabSelectedMsg:
 		return a, nil
 	case common.GotoMsg:
@@ -479,10 +486,16 @@ func (a *App) View() tea.View {
 	} else {
 		body = a.active().View()
 	}
-	body = lipgloss.NewStyle().Width(a.width).Height(a.height - chromeRows).MaxHeight(a.height - chromeRows).Render(body)
-	footer := a.help.ShortHelpView(a.footerKeys())
-	screen := lipgloss.JoinVertical(lipgloss.Left, a.tabs.View(), body, a.bar.View(), footer)
+	body = fitBlock(body, a.width, a.height-chromeRows)
+	footer := fitLine(a.help.ShortHelpView(a.footerKeys()), a.width)
+	screen := strings.Join([]string{fitLine(a.tabs.View(), a.width), body, fitLine(a.bar.View(), a.width), footer}, "\n")
 
+	// Without overlays the frame is the screen; compositing it cell by
+	// cell on a canvas would double the cost of every frame.
+	if a.pal.View() == "" && a.toast.View() == "" {
+		v.Content = screen
+		return v
+	}
 	layers := []*lipgloss.Layer{lipgloss.NewLayer(screen)}
 	if p := a.pal.View(); p != "" {
 		x := max((a.width-lipgloss.Width(p))/2, 0)

@@ -7,7 +7,8 @@ var commands = []command{
 	{path: "demo", args: "[--customers N] [--seed S] [--as-of DATE] [--no-tui] [--force]", summary: "build a store of realistic demo data and open the cockpit on it", setup: demoCmd},
 	{path: "stats", args: "[--json]", summary: "counts per entity, file size and schema version", setup: statsCmd},
 	{path: "backup", args: "FILE", summary: "write a consistent copy of the store while it is in use", setup: noFlags(runBackup)},
-	{path: "user add", args: "NAME --role ROLE", summary: "add a user (admin)", setup: userAddCmd},
+	{path: "user add", args: "NAME --role ROLE [--key KEY]... [--key-file PATH]", summary: "add a user (admin), with the SSH keys they connect with", setup: userAddCmd},
+	{path: "user keys", args: "NAME [--add KEY]... [--key-file PATH] [--remove FINGERPRINT]... [--json]", summary: "list, add or remove a user's SSH keys (changes: admin)", setup: userKeysCmd},
 	{path: "user list", args: "[--json]", summary: "list users and their roles", setup: userListCmd},
 	{path: "user set-role", args: "NAME ROLE", summary: "change a user's role (admin)", setup: noFlags(runUserSetRole)},
 	{path: "user remove", args: "NAME", summary: "remove a user (admin)", setup: noFlags(runUserRemove)},
@@ -57,4 +58,5 @@ var commands = []command{
 	{path: "source list", args: "[--json]", summary: "list inbound sources and their secret fingerprints", setup: sourceListCmd},
 	{path: "source remove", args: "NAME", summary: "refuse a source's events from now on (admin)", setup: noFlags(runSourceRemove)},
 	{path: "http", args: "[--listen ADDR] [--base URL]", summary: "serve the HTTP return channel: DOI links, unsubscribes, clicks, inbound events", setup: httpCmd},
+	{path: "serve", args: "[--listen ADDR] [--host-key PATH] [--max-sessions N] [--idle-timeout D] [--log FILE] [--demo]", summary: "serve the cockpit over SSH to many users (ssh -p 2222 localhost)", setup: serveCmd},
 }
