@@ -227,6 +227,9 @@ func (b *Box) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		return b.views[b.active].update(msg)
+	case tea.MouseMsg:
+		// Wheel and motion belong to the visible view only.
+		return b.views[b.active].update(msg)
 	case refreshDueMsg:
 		b.pending = false
 		if v := b.views[b.active]; v.state().stale {

@@ -279,3 +279,78 @@ func TestPrintScreens(t *testing.T) {
 		}
 	}
 }
+
+func TestAnalystSeesEveryView(t *testing.T) {
+	s := screentest.DemoStore(t, 300)
+	putDemoScores(t, s)
+	c := &common.Context{Ctx: context.Background(), Store: s, Actor: model.Actor{Name: "ana", Role: model.RoleAnalyst, Via: "test"},
+		Theme: theme.New(true).WithoutColor(), Keys: keys.New(), Now: screentest.Now}
+	b := New(c)
+	b.SetSize(120, 37)
+	rec := &recorder{}
+	rec.settle(b, b.Init())
+	rec.press(b, "l", "l")
+	for _, v := range b.views {
+		assert.True(t, v.state().loaded, v.id())
+		assert.NoError(t, v.state().err, v.id())
+	}
+	assert.Empty(t, rec.toasts())
+	assert.Contains(t, screentest.Plain(b.views[1].view()), "Champions")
+}
+
+func TestCohortScrolling(t *testing.T) {
+	s := screentest.DemoStore(t, 300)
+	b, rec := testBox(t, s, 80, 21)
+	rec.press(b, "h")
+	require.Equal(t, "cohorts", b.Active())
+	v := b.views[2].(*cohorts)
+	n := len(v.data.matrix.Cohorts)
+	rows := v.visibleRows()
+	require.Greater(t, n, rows, "the test needs more cohorts than rows")
+	assert.Equal(t, n-rows, v.top, "the newest cohorts show first")
+	assert.Contains(t, screentest.Plain(b.View()), "Mar 26")
+
+	rec.press(b, "k", "k")
+	assert.Equal(t, n-rows-2, v.top)
+	rec.press(b, "g")
+	assert.Equal(t, 0, v.top)
+	assert.Contains(t, screentest.Plain(b.View()), "Apr 24")
+	rec.press(b, "k")
+	assert.Equal(t, 0, v.top, "scrolling stops at the oldest cohort")
+	rec.settle(b, b.Update(tea.MouseWheelMsg{Button: tea.MouseWheelDown, Y: 5}))
+	assert.Equal(t, 1, v.top)
+	rec.press(b, "G")
+	assert.Equal(t, n-rows, v.top)
+
+	// The wheel over another view does not scroll the hidden cohorts.
+	rec.press(b, "l")
+	rec.settle(b, b.Update(tea.MouseWheelMsg{Button: tea.MouseWheelUp, Y: 5}))
+	assert.Equal(t, n-rows, v.top)
+}
+
+func TestColourThemeKeepsTheLayout(t *testing.T) {
+	s := screentest.DemoStore(t, 300)
+	putDemoScores(t, s)
+	b, rec := testBox(t, s, 100, 30)
+	b.c.Theme = theme.New(false) // as the App does on a BackgroundColorMsg
+	for range b.views {
+		b.SetTheme(b.c.Theme)
+		lines := strings.Split(b.View(), "\n")
+		require.Len(t, lines, 30)
+		for i, l := range lines {
+			require.Equal(t, 100, widthOf(l), "%s line %d", b.Active(), i)
+		}
+		assert.Contains(t, b.View(), "\x1b[", "the colour theme styles the screen")
+		rec.press(b, "l")
+	}
+}
+
+func TestRefreshKeyReloadsTheVisibleView(t *testing.T) {
+	s := screentest.DemoStore(t, 100)
+	b, rec := testBox(t, s, 100, 30)
+	ov := b.views[0].(*overview)
+	seq := ov.ld.seq
+	rec.press(b, "r")
+	assert.Equal(t, seq+1, ov.ld.seq)
+	assert.False(t, b.views[1].state().loaded, "r reloads only what is shown")
+}
