@@ -61,7 +61,7 @@ func (v *cohorts) keys() []key.Binding      { return []key.Binding{v.up, v.down}
 func (v *cohorts) setTheme(th *theme.Theme) { v.redraw() }
 func (v *cohorts) setSize(w, h int)         { v.w, v.h = w, h; v.redraw() }
 func (v *cohorts) view() string             { return v.drawn }
-func (v *cohorts) redraw()                  { v.drawn = v.render() }
+func (v *cohorts) redraw()                  { v.drawn = block(v.render(), v.w, v.h) }
 
 func (v *cohorts) affectedBy(ch []store.Change) bool {
 	for _, c := range ch {

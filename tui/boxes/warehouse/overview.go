@@ -304,7 +304,7 @@ func (o *overview) update(msg tea.Msg) tea.Cmd {
 
 // redraw lays the overview out for the current data, size and theme.
 func (o *overview) redraw() {
-	o.drawn = o.render()
+	o.drawn = block(o.render(), o.w, o.h)
 }
 
 func (o *overview) render() string {

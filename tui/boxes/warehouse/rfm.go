@@ -54,7 +54,7 @@ func (v *rfm) keys() []key.Binding      { return nil }
 func (v *rfm) setTheme(th *theme.Theme) { v.redraw() }
 func (v *rfm) setSize(w, h int)         { v.w, v.h = w, h; v.redraw() }
 func (v *rfm) view() string             { return v.drawn }
-func (v *rfm) redraw()                  { v.drawn = v.render() }
+func (v *rfm) redraw()                  { v.drawn = block(v.render(), v.w, v.h) }
 
 // affectedBy: scores are rewritten in bulk by the analytics run; a new
 // purchase or customer changes who would be scored how.

@@ -57,6 +57,7 @@ type subview interface {
 	state() *loadState
 	setSize(w, h int)
 	setTheme(th *theme.Theme)
+	// view returns the cached drawing, exactly the size set.
 	view() string
 	// keys are the view's own bindings, for the footer and the help.
 	keys() []key.Binding
@@ -159,6 +160,8 @@ type Box struct {
 	delay   time.Duration
 	pending bool // a refreshDueMsg is on its way
 
+	row string // the drawn view row, redrawn on size, theme and view changes
+
 	prevView, nextView key.Binding
 }
 
@@ -197,6 +200,7 @@ func (b *Box) show(i int) tea.Cmd {
 		return nil
 	}
 	b.active = i
+	b.row = b.tabRow()
 	v := b.views[i]
 	st := v.state()
 	if (!st.loaded && !st.loading) || st.stale {
@@ -269,6 +273,7 @@ func (b *Box) SetSize(w, h int) {
 	for _, v := range b.views {
 		v.setSize(w, max(h-1, 0))
 	}
+	b.row = b.tabRow()
 }
 
 // SetTheme implements common.Box; the views redraw their charts.
@@ -276,6 +281,7 @@ func (b *Box) SetTheme(th *theme.Theme) {
 	for _, v := range b.views {
 		v.setTheme(th)
 	}
+	b.row = b.tabRow()
 }
 
 // Capturing implements common.Box: the warehouse has no text input yet.
@@ -286,11 +292,14 @@ func (b *Box) View() string {
 	if b.w <= 0 || b.h <= 0 {
 		return ""
 	}
-	body := b.views[b.active].view()
-	return fit(b.tabRow(), b.w) + "\n" + block(body, b.w, b.h-1)
+	if b.h == 1 {
+		return b.row
+	}
+	return b.row + "\n" + b.views[b.active].view()
 }
 
-// tabRow is the row of sub-views with a hint on the right.
+// tabRow draws the row of sub-views with a hint on the right, exactly w
+// cells wide.
 func (b *Box) tabRow() string {
 	th := b.c.Theme
 	var row strings.Builder
@@ -306,7 +315,7 @@ func (b *Box) tabRow() string {
 	if gap := b.w - lipgloss.Width(left) - lipgloss.Width(hint); gap >= 2 {
 		return left + strings.Repeat(" ", gap) + hint
 	}
-	return left
+	return fit(left, b.w)
 }
 
 // hitTab returns the view whose label covers column x of the view row.
