@@ -1,0 +1,5 @@
+package warehouse
+
+// PutDemoScores lets the golden tests (package warehouse_test, which
+// drives the box through the root App) use the scores fixture.
+var PutDemoScores = putDemoScores
