@@ -1,9 +1,17 @@
 package tui
 
-import "karton/tui/common"
+import (
+	"karton/tui/boxes/customers"
+	"karton/tui/common"
+)
 
 // DefaultBoxes builds the four dashboards in tab order (common.BoxChannels
 // … common.BoxWarehouse) for one session.
 func DefaultBoxes(c *common.Context) []common.Box {
-	return []common.Box{}
+	return []common.Box{
+		// common.BoxChannels and common.BoxCampaigns (channels.New,
+		// campaigns.New) are being built on another branch; the Customers
+		// box moves to its index, common.BoxCustomers, when they land.
+		customers.New(c), // common.BoxCustomers
+	}
 }
