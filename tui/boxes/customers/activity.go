@@ -113,10 +113,14 @@ func (p *activityPane) setOrigin(x, y int) { p.table.SetOrigin(x, y+p.headerLine
 func (p *activityPane) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case activityFetchedMsg:
-		if msg.pane != p.id || msg.gen != p.gen {
+		if msg.pane != p.id {
 			return nil
 		}
-		maps.Copy(p.cursors, msg.learned)
+		if msg.gen == p.gen && p.cursors != nil {
+			maps.Copy(p.cursors, msg.learned)
+		}
+		// The table drops a reply to a request it no longer waits for
+		// (its sequence number), so only the cursors need the check.
 		return p.table.Update(msg.reply)
 	case vtable.RowsFetchedMsg:
 		return nil // ours arrive wrapped

@@ -224,8 +224,10 @@ func (b *Box) Update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
+// loading reports whether any read or write of the box is in flight: the
+// header's spinner turns while it is.
 func (b *Box) loading() bool {
-	return b.list.table.Loading() || b.view.loading || (b.form != nil && b.form.saving)
+	return b.list.table.Loading() || b.view.busy() || (b.form != nil && b.form.saving)
 }
 
 func (b *Box) startSpinner() tea.Cmd {

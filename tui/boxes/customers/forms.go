@@ -199,18 +199,21 @@ func refusal(err error) string {
 	return "not saved: " + err.Error()
 }
 
-// errChangedMeanwhile refuses an edit made on a record another session has
+// errChangedMeanwhile refuses an edit of fields another session has
 // changed since the form was filled.
 var errChangedMeanwhile = errors.New("the customer was changed by someone else since the form was opened; close the form (esc) and edit the current version")
 
 // saveProfile writes the edit. Only the form's fields are copied onto the
-// stored record, and only if it is still the version the form was filled
-// from.
+// stored record, and only if none of them changed since the form was
+// filled (comparing the fields, not UpdatedAt, so a change elsewhere in the
+// record — a purchase, say — does not block the edit, and two edits within
+// one clock tick are still caught).
 func saveProfile(s *store.Store, actor model.Actor, seq uint64, base model.Customer, v profileValues) tea.Cmd {
+	filled := *profileFrom(&base)
 	return func() tea.Msg {
 		err := s.Update(actor, func(tx *store.Tx) error {
 			return tx.UpdateCustomer(base.ID, func(c *model.Customer) error {
-				if !c.UpdatedAt.Equal(base.UpdatedAt) {
+				if *profileFrom(c) != filled {
 					return errChangedMeanwhile
 				}
 				return v.apply(c)

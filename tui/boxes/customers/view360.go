@@ -189,6 +189,11 @@ func (v *view360) refreshAll() tea.Cmd {
 	return tea.Batch(v.reload(), v.timeline.reload(), v.purchases.reload())
 }
 
+// busy reports whether the view waits for any of its reads.
+func (v *view360) busy() bool {
+	return v.loading || v.timeline.table.Loading() || v.purchases.table.Loading() || v.consents.history.Loading()
+}
+
 // close forgets the customer (the narrow layout's esc).
 func (v *view360) close() {
 	v.id, v.data, v.err, v.loading = 0, nil, nil, false
