@@ -294,7 +294,9 @@ func TestEditRefusesAnInvalidEmail(t *testing.T) {
 func TestEditRefusesAnInvalidRecordAsAWhole(t *testing.T) {
 	s := screentest.DemoStore(t, 50)
 	h := newHarness(t, s, screentest.Admin, 120, 37)
-	c := findCustomer(t, s, func(_ *store.Reader, c model.Customer) bool { return c.Address.Country == "DE" && c.Address.PostalCode != "" })
+	c := findCustomer(t, s, func(_ *store.Reader, c model.Customer) bool {
+		return c.Address.Country == "DE" && c.Address.PostalCode != ""
+	})
 	h.openCustomer(c.ID)
 	h.press("e")
 	h.press("enter", "enter", "enter", "enter", "enter", "enter", "enter") // Name, Contact, Street
