@@ -227,7 +227,7 @@ func (b *Box) Update(msg tea.Msg) tea.Cmd {
 // loading reports whether any read or write of the box is in flight: the
 // header's spinner turns while it is.
 func (b *Box) loading() bool {
-	return b.list.table.Loading() || b.view.busy() || (b.form != nil && b.form.saving)
+	return b.list.loading() || b.view.busy() || (b.form != nil && b.form.saving)
 }
 
 func (b *Box) startSpinner() tea.Cmd {
@@ -368,6 +368,9 @@ func (b *Box) key(msg tea.KeyPressMsg) tea.Cmd {
 		b.layout()
 		return b.input.Focus()
 	case key.Matches(msg, km.Sort):
+		if d := b.list.filter.describe(); d != "" {
+			return common.Info("rows come in the filter's index order (" + d + "); clear the filter (esc) to sort")
+		}
 		return b.list.cycleSort()
 	case key.Matches(msg, km.Back):
 		if !b.list.filter.empty() {

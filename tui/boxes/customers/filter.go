@@ -128,18 +128,18 @@ func (cc *consentCond) String() string {
 	return s
 }
 
-// describe says in words which index orders the rows under this filter.
+// describe says in words which index orders the rows under this filter:
+// the one that serves it, not the sort order chosen (the store keeps the
+// tag and city indexes in the order customers were created).
 func (f filterSpec) describe() string {
 	served := f.storeFilter()
 	switch {
 	case strings.Contains(served.Prefix, "@"):
-		return "email order"
+		return "email"
 	case served.Prefix != "":
-		return "name order"
-	case served.Tag != "":
-		return "tag " + served.Tag + ", name order"
-	case served.City != "":
-		return "city " + served.City + ", name order"
+		return "name"
+	case served.Tag != "", served.City != "":
+		return "oldest first"
 	}
 	return ""
 }

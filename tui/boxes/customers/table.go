@@ -45,7 +45,8 @@ type list struct {
 	sort   int // index into sortOrders
 	filter filterSpec
 
-	totalSeq uint64
+	totalSeq     uint64
+	totalPending bool
 
 	// scanCtx ends a filtered scan still running for a filter or order the
 	// user has left, so a rare consent filter does not keep reading after
@@ -115,9 +116,11 @@ type totalLoadedMsg struct {
 func (l *list) loadTotal() tea.Cmd {
 	l.totalSeq++
 	if !l.filter.empty() {
+		l.totalPending = false
 		l.table.SetTotal(-1)
 		return nil
 	}
+	l.totalPending = true
 	seq, s, actor := l.totalSeq, l.c.Store, l.c.Actor
 	return func() tea.Msg {
 		var n int64
@@ -152,6 +155,9 @@ func (l *list) setFilter(f filterSpec) tea.Cmd {
 	return l.reset()
 }
 
+// loading reports whether a page or the total is being read.
+func (l *list) loading() bool { return l.totalPending || l.table.Loading() }
+
 // selectedID is the customer under the cursor, if its row is loaded.
 func (l *list) selectedID() (model.CustomerID, bool) {
 	row, ok := l.table.Selected()
@@ -174,12 +180,14 @@ func (l *list) visible(id model.CustomerID) bool {
 
 func (l *list) update(msg tea.Msg) tea.Cmd {
 	if m, ok := msg.(totalLoadedMsg); ok {
-		if m.seq == l.totalSeq && m.err == nil && l.filter.empty() {
-			l.table.SetTotal(int(m.total))
+		if m.seq != l.totalSeq {
+			return nil
 		}
-		if m.err != nil && m.seq == l.totalSeq {
+		l.totalPending = false
+		if m.err != nil {
 			return common.Fail("count customers", m.err)
 		}
+		l.table.SetTotal(int(m.total))
 		return nil
 	}
 	return l.table.Update(msg)
