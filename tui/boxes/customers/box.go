@@ -265,7 +265,8 @@ func (b *Box) update(msg tea.Msg) tea.Cmd {
 		if b.wide && b.view.id == 0 {
 			return tea.Batch(cmd, b.preview())
 		}
-		return cmd
+		// A new order or filter put another row under the cursor.
+		return tea.Batch(cmd, b.schedulePreview())
 	case totalLoadedMsg:
 		return b.list.update(msg)
 	case previewDueMsg:
@@ -388,15 +389,22 @@ func (b *Box) key(msg tea.KeyPressMsg) tea.Cmd {
 	case b.wide && key.Matches(msg, km.New):
 		return b.openConsentForm()
 	}
-	cmd := b.list.table.Update(msg)
-	if b.wide {
-		if id, ok := b.list.selectedID(); ok && id != b.view.id {
-			b.previewSeq++
-			seq := b.previewSeq
-			return tea.Batch(cmd, tea.Tick(previewDelay, func(time.Time) tea.Msg { return previewDueMsg{seq: seq} }))
-		}
+	return tea.Batch(b.list.table.Update(msg), b.schedulePreview())
+}
+
+// schedulePreview asks for the row under the cursor to be shown beside
+// the list once the cursor has rested there (wide layout, list focused).
+func (b *Box) schedulePreview() tea.Cmd {
+	if !b.wide || b.mode != modeList || b.form != nil {
+		return nil
 	}
-	return cmd
+	id, ok := b.list.selectedID()
+	if !ok || id == b.view.id {
+		return nil
+	}
+	b.previewSeq++
+	seq := b.previewSeq
+	return tea.Tick(previewDelay, func(time.Time) tea.Msg { return previewDueMsg{seq: seq} })
 }
 
 // openSelected opens the 360° view of the row under the cursor.
@@ -801,6 +809,10 @@ func (b *Box) View() string {
 // detailView is the 360° view, or the open form in its place.
 func (b *Box) detailView() string {
 	if b.form == nil {
+		b.view.spinner = ""
+		if b.view.busy() {
+			b.view.spinner = b.spin.View()
+		}
 		return b.view.View()
 	}
 	th := b.c.Theme

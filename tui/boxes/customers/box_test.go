@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -510,4 +511,22 @@ func TestWideLayoutShowsListAndDetail(t *testing.T) {
 	h.press("esc")
 	assert.Equal(t, modeList, h.b.mode)
 	assert.Equal(t, second, h.b.view.id, "the detail stays beside the list")
+}
+
+func TestMouseWheelAndSectionClicks(t *testing.T) {
+	h := newHarness(t, shared, screentest.Admin, 80, 21)
+	// The box is drawn from screen row 1 (below the App's tab row); its
+	// header and the column titles come first.
+	h.send(tea.MouseWheelMsg{X: 10, Y: 6, Button: tea.MouseWheelDown})
+	assert.Equal(t, 3, h.b.list.table.Cursor(), "the wheel scrolls the table")
+	h.send(tea.MouseClickMsg{X: 10, Y: 4, Button: tea.MouseLeft})
+	// Row 3 is the first table row; 4 the second on screen.
+	assert.Equal(t, h.b.list.table.Offset()+1, h.b.list.table.Cursor(), "a click puts the cursor on the row")
+	h.press("enter")
+	require.Equal(t, modeDetail, h.b.mode)
+	// The section row is the second line of the view: " Profile  [Consents]…"
+	h.send(tea.MouseClickMsg{X: 12, Y: 2, Button: tea.MouseLeft})
+	assert.Equal(t, secConsents, h.b.view.sec)
+	h.send(tea.MouseClickMsg{X: 33, Y: 2, Button: tea.MouseLeft})
+	assert.Equal(t, secPurchases, h.b.view.sec)
 }

@@ -135,6 +135,9 @@ type view360 struct {
 
 	sec     section
 	focused bool
+	// spinner is drawn at the end of the title while something loads; the
+	// box sets it before drawing (it owns the one spinner).
+	spinner string
 
 	w, h             int
 	originX, originY int
@@ -355,7 +358,11 @@ func (v *view360) View() string {
 		return ""
 	}
 	lines := make([]string, 0, v.h)
-	lines = append(lines, fit(v.title(), v.w))
+	title := v.title()
+	if v.spinner != "" {
+		title = fit(title, v.w-ansi.StringWidth(v.spinner)-1) + " " + v.spinner
+	}
+	lines = append(lines, fit(title, v.w))
 	lines = append(lines, v.sectionRow())
 	if v.headerLines() == 3 {
 		lines = append(lines, th.Muted.Render(strings.Repeat("─", v.w)))
