@@ -44,6 +44,11 @@ type KeyMap struct {
 	Refresh  key.Binding
 	Copy     key.Binding
 	Timeline key.Binding
+	Sort     key.Binding // cycle a table's sort order
+
+	// Sections inside a detail view (the customer 360° view's sub-tabs).
+	PrevSection key.Binding
+	NextSection key.Binding
 
 	// Modes.
 	Filter  key.Binding
@@ -89,6 +94,10 @@ func New() *KeyMap {
 		Refresh:  b("r", "refresh", "r"),
 		Copy:     b("y", "copy", "y"),
 		Timeline: b("t", "timeline", "t"),
+		Sort:     b("s", "sort", "s"),
+
+		PrevSection: b("[", "section ←", "["),
+		NextSection: b("]", "section →", "]"),
 
 		Filter:  b("/", "filter", "/"),
 		Command: b(":", "command", ":"),
@@ -127,7 +136,7 @@ func (k *KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		k.BoxKeys(),
 		k.MoveKeys(),
-		{k.Open, k.New, k.Edit, k.Refresh, k.Copy, k.Timeline},
+		{k.Open, k.New, k.Edit, k.Refresh, k.Copy, k.Timeline, k.Sort, k.PrevSection, k.NextSection},
 		{k.Filter, k.Command, k.Help, k.Back, k.Quit, k.ForceQuit},
 	}
 }
