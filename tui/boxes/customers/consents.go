@@ -260,7 +260,7 @@ func (p *consentsPane) View() string {
 		}
 		lines = append(lines, fit(l, p.w))
 	}
-	lines = append(lines, fit(th.Title.Render(fmt.Sprintf("History · %d events", len(d.History))), p.w))
+	lines = append(lines, fit(th.Title.Render("History · "+plural(len(d.History), "event")), p.w))
 	if p.historyHeight() > 0 {
 		lines = append(lines, p.history.View())
 	}

@@ -382,7 +382,7 @@ func newConsentForm(v *consentValues, purposes []model.Purpose) *huh.Form {
 			huh.NewSelect[model.LegalBasis]().Title("Basis   ").Options(bases...).Value(&v.Basis).Inline(true),
 			huh.NewInput().Title("When    ").Value(&v.At).Inline(true).Placeholder("2026-03-15 09:30").
 				Validate(func(s string) error { _, err := parseEffective(s); return err }),
-			huh.NewInput().Title("Evidence").Value(&v.Evidence).Inline(true).Placeholder("call_ref=2026-03-15-17; note=asked by phone").
+			huh.NewInput().Title("Evidence").Value(&v.Evidence).Inline(true).Placeholder("call_ref=4711; note=asked by phone").
 				Validate(func(s string) error { _, err := parsePairs(s); return err }),
 		).Title("Basis and evidence"),
 	)
