@@ -14,9 +14,11 @@ import (
 )
 
 // scoresCommand is the command that computes the analytics scores the RFM
-// view reads; the view names it when there are none yet. Keep it in step
-// with cmd/karton.
-const scoresCommand = "karton clv score"
+// view reads; the view names it when there are none yet. `karton analytics
+// run` scores RFM and CLV in one go (`karton rfm` alone leaves CLV empty,
+// `karton clv score` alone leaves the segments empty). Keep it in step with
+// the command table in cmd/karton/commands.go.
+const scoresCommand = "karton analytics run"
 
 // rfmData is the scores' distribution and the number of customers it is
 // measured against.
