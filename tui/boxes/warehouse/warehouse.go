@@ -33,6 +33,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"karton/model"
 	"karton/store"
 	"karton/tui/common"
 	"karton/tui/components/palette"
@@ -177,6 +178,13 @@ func New(c *common.Context) *Box {
 		newOverview(c),
 		newRFM(c),
 		newCohorts(c),
+		newCLV(c),
+		newSources(c),
+		newQuality(c),
+		newMerges(c),
+	}
+	if c.Can(model.PermEditCustomers) {
+		b.views = append(b.views, newWizard(c))
 	}
 	left, right := c.Keys.Left.Keys(), c.Keys.Right.Keys()
 	b.prevView = key.NewBinding(key.WithKeys(left...), key.WithHelp("←/h", "previous view"))
@@ -213,6 +221,9 @@ func (b *Box) show(i int) tea.Cmd {
 func (b *Box) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
+		if b.capturing() {
+			return b.views[b.active].update(msg)
+		}
 		km := b.c.Keys
 		switch {
 		case key.Matches(msg, b.prevView):
@@ -284,8 +295,18 @@ func (b *Box) SetTheme(th *theme.Theme) {
 	b.row = b.tabRow()
 }
 
-// Capturing implements common.Box: the warehouse has no text input yet.
-func (b *Box) Capturing() bool { return false }
+// capturer is a sub-view with text inputs or dialogs: while it captures,
+// every key goes to it (not to view switching, nor to the App's q, 1–4, …).
+type capturer interface{ capturing() bool }
+
+func (b *Box) capturing() bool {
+	c, ok := b.views[b.active].(capturer)
+	return ok && c.capturing()
+}
+
+// Capturing implements common.Box: the import wizard's inputs, a running
+// import (esc cancels it) and the merge dialog take the keyboard.
+func (b *Box) Capturing() bool { return b.capturing() }
 
 // View implements common.Box.
 func (b *Box) View() string {
