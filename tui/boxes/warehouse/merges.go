@@ -303,22 +303,22 @@ func (v *merges) render() string {
 		}
 		return th.Muted.Render("Reading the merge suggestions…")
 	}
-	head := th.Title.Render("Merge suggestions") + th.Muted.Render(" · "+fmtInt(v.open)+" open · customers who may be one person; never merged without you")
+	head := th.Title.Render("Merge suggestions") + th.Muted.Render(" · "+fmtInt(v.open)+" open")
 	if len(v.pairs) == 0 {
 		return strings.Join([]string{fit(head, w), "", "No open merge suggestions.", "",
 			th.Muted.Render("Imports suggest look-alikes (same name and postcode or birth date, a shared phone);"),
 			th.Muted.Render("`karton merge rescan` compares all customers.")}, "\n")
 	}
-	note := ""
+	note := th.Muted.Render("customers who may be one person; never merged without you")
 	switch {
 	case v.busy:
 		note = th.Accent.Render("writing…")
 	case !v.canEdit():
 		note = th.Muted.Render("read-only: your role may not merge customers")
 	case int64(len(v.pairs)) < v.open:
-		note = th.Muted.Render("first " + fmtInt(int64(len(v.pairs))))
+		note = th.Muted.Render("showing the first " + fmtInt(int64(len(v.pairs))))
 	}
-	lines := []string{joinEnds(head, note, w), ""}
+	lines := []string{fit(head, w), fit(note, w), ""}
 	bodyH := h - len(lines)
 	if w >= 100 {
 		listW := min(max(w*2/5, 40), 60)

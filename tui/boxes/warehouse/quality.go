@@ -346,7 +346,7 @@ func (v *quality) render() string {
 	lines := []string{joinEnds(head, when, w), fit(score, w), ""}
 	bodyH := h - len(lines)
 	if w >= 100 {
-		leftW := min(max(w/3, 34), 50)
+		leftW := min(max(w/3, 34), 56)
 		rightW := w - leftW - chartGap
 		body := joinColumns([]string{
 			block(v.issueTable(rightW, bodyH), rightW, bodyH),

@@ -117,19 +117,59 @@ func (v *sources) update(msg tea.Msg) tea.Cmd {
 		case key.Matches(m, v.nextFunnel):
 			v.funnel = (v.funnel + 1) % (len(v.d.Funnel.Rows) + 1)
 		case key.Matches(m, v.open):
-			if v.sel.pos < len(v.d.Sources) {
-				src := v.d.Sources[v.sel.pos].Source
-				return drillFilter("source:"+quoteValue(src), "customers from "+src)
+			rows := v.rows()
+			if v.sel.pos >= len(rows) {
+				return nil
 			}
-			return nil
+			if !v.c.Can(model.PermSeePersonalData) {
+				// A customer's source ids are personal data: masked
+				// records carry none, so the filter would find nobody.
+				return common.Info("the customers of a source are listed for roles that may see personal data")
+			}
+			src := rows[v.sel.pos].name
+			return drillFilter("source:"+quoteValue(src), "customers from "+src)
 		default:
-			if !pickKey(v.c.Keys, m, &v.sel, len(v.d.Sources), len(v.d.Sources)) {
+			n := len(v.rows())
+			if !pickKey(v.c.Keys, m, &v.sel, n, n) {
 				return nil
 			}
 		}
 		v.redraw()
 	}
 	return nil
+}
+
+// srcRow is one source system: its imports (nil when its customers came
+// another way, e.g. the demo or `karton customer add --source`) and its
+// quality (nil before the first report).
+type srcRow struct {
+	name    string
+	imports *store.SourceSummary
+	quality *store.SourceQuality
+}
+
+// rows joins the import summaries and the quality report's sources.
+func (v *sources) rows() []srcRow {
+	var out []srcRow
+	for i := range v.d.Sources {
+		out = append(out, srcRow{name: v.d.Sources[i].Source, imports: &v.d.Sources[i]})
+	}
+	if v.d.Quality == nil {
+		return out
+	}
+	for i := range v.d.Quality.Sources {
+		q := &v.d.Quality.Sources[i]
+		found := false
+		for j := range out {
+			if out[j].name == q.Source {
+				out[j].quality, found = q, true
+			}
+		}
+		if !found && q.Source != store.ManualSource {
+			out = append(out, srcRow{name: q.Source, quality: q})
+		}
+	}
+	return out
 }
 
 // tiles are the warehouse's headline figures.
@@ -185,7 +225,7 @@ func (v *sources) render() string {
 		lines = append(lines, joinColumns([]string{block(table, tabW, bodyH), block(v.funnelChart(funW), funW, bodyH)}, chartGap))
 		rest -= bodyH
 		if rest >= 6 {
-			lines = append(lines, "", v.qualityBars(w, rest-1))
+			lines = append(lines, "", v.qualityBars(min(w, 90), rest-1))
 		}
 	} else {
 		tabH := min(height(table), max(rest/2, 3))
@@ -201,32 +241,37 @@ func (v *sources) render() string {
 func (v *sources) sourceTable(w int) string {
 	th := v.c.Theme
 	title := th.Title.Render("Source systems")
-	if len(v.d.Sources) == 0 {
+	rows := v.rows()
+	if len(rows) == 0 {
 		return title + "\n" + th.Muted.Render("Nothing imported yet: use the Import view or `karton import`.")
 	}
-	const nameW, numW, whenW, statW, qW = 14, 8, 16, 10, 7
+	const nameW, numW, whenW, statW, qW = 14, 8, 16, 8, 7
 	lines := []string{title + th.Muted.Render(" · enter: its customers")}
-	header := "  " + fit(th.Muted.Render("Source"), nameW) + fitRight(th.Muted.Render("Batches"), numW) + fitRight(th.Muted.Render("Read"), numW+2) +
-		fitRight(th.Muted.Render("Rejected"), numW+2) + fitRight(th.Muted.Render("Quality"), qW+2) + "  " + fit(th.Muted.Render("Last import"), whenW) + " " + fit(th.Muted.Render("Status"), statW) + " " + th.Muted.Render("Entities")
+	if len(v.d.Sources) == 0 {
+		lines[0] += th.Muted.Render(" · no imports yet")
+	}
+	header := "  " + fit(th.Muted.Render("Source"), nameW) + fitRight(th.Muted.Render("Batches"), numW) + fitRight(th.Muted.Render("Read"), numW) +
+		fitRight(th.Muted.Render("Rejected"), numW+1) + fitRight(th.Muted.Render("Quality"), qW+1) + "  " + fit(th.Muted.Render("Last import"), whenW) + " " + fit(th.Muted.Render("Status"), statW) + " " + th.Muted.Render("Entities")
 	lines = append(lines, fit(header, w))
-	v.sel.clamp(len(v.d.Sources), len(v.d.Sources))
-	for i, s := range v.d.Sources {
+	v.sel.clamp(len(rows), len(rows))
+	for i, r := range rows {
 		qs := "–"
-		if v.d.Quality != nil {
-			if sq, ok := v.d.Quality.Source(s.Source); ok {
-				qs = score1(sq.Score)
+		if r.quality != nil {
+			qs = score1(r.quality.Score)
+		}
+		batches, read, rej, when, status, ents := "–", "–", "–", "no import", "", ""
+		if s := r.imports; s != nil {
+			batches, read, rej = fmtInt(int64(s.Batches)), fmtInt(int64(s.Read)), fmtInt(int64(s.Rejected))
+			if s.Rejected > 0 {
+				rej = th.Warn.Render(rej)
+			}
+			when, status, ents = s.LastImport.UTC().Format("2006-01-02 15:04"), s.LastStatus, strings.Join(s.Entities, ", ")
+			if status != "complete" {
+				status = th.Warn.Render(status)
 			}
 		}
-		rej := fmtInt(int64(s.Rejected))
-		if s.Rejected > 0 {
-			rej = th.Warn.Render(rej)
-		}
-		status := s.LastStatus
-		if status != "" && status != "done" && status != "completed" {
-			status = th.Warn.Render(status)
-		}
-		line := cursorMark(i == v.sel.pos) + fit(s.Source, nameW) + fitRight(fmtInt(int64(s.Batches)), numW) + fitRight(fmtInt(int64(s.Read)), numW+2) +
-			fitRight(rej, numW+2) + fitRight(qs, qW+2) + "  " + fit(s.LastImport.UTC().Format("2006-01-02 15:04"), whenW) + " " + fit(status, statW) + " " + strings.Join(s.Entities, ", ")
+		line := cursorMark(i == v.sel.pos) + fit(r.name, nameW) + fitRight(batches, numW) + fitRight(read, numW) +
+			fitRight(rej, numW+1) + fitRight(qs, qW+1) + "  " + fit(when, whenW) + " " + fit(status, statW) + " " + ents
 		if i == v.sel.pos {
 			line = th.TableSelected.Render(fit(line, w))
 		}
