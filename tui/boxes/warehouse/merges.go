@@ -107,7 +107,7 @@ func (v *merges) keys() []key.Binding {
 	if v.dialog.Active() {
 		return v.dialog.ShortHelp()
 	}
-	if !v.canEdit() {
+	if !v.canEdit() || len(v.pairs) == 0 {
 		return nil
 	}
 	return []key.Binding{v.merge, v.swap, v.dismiss}

@@ -303,7 +303,7 @@ func qualityIssueIDs(s *store.Store, actor model.Actor, q store.QualityIssueQuer
 }
 
 // listRoom is the number of issue rows that fit.
-func (v *quality) listRoom() int { return max(v.h-6, 1) }
+func (v *quality) listRoom() int { return max(v.h-7, 1) }
 
 func (v *quality) render() string {
 	th := v.c.Theme
@@ -340,10 +340,15 @@ func (v *quality) render() string {
 	if v.computing {
 		when = th.Accent.Render("recomputing… ") + when
 	}
-	score := th.Accent.Render(fmt.Sprintf("Score %.1f / 100", r.Score)) + th.Muted.Render(fmt.Sprintf(
-		"   complete %s · valid %s · %s records · %s suspected duplicates · %s without contact point",
+	score := th.Accent.Render(fmt.Sprintf("Score %.1f / 100", r.Score))
+	detail := th.Muted.Render(fmt.Sprintf("complete %s · valid %s · %s records · %s suspected duplicates · %s without contact point",
 		fmtPercent(r.Completeness), fmtPercent(r.Validity), fmtInt(int64(r.Records)), fmtInt(int64(r.Duplicates)), fmtInt(int64(r.NoContactPoint))))
-	lines := []string{joinEnds(head, when, w), fit(score, w), ""}
+	lines := []string{joinEnds(head, when, w)}
+	if widthOf(score)+3+widthOf(detail) <= w {
+		lines = append(lines, score+"   "+detail, "")
+	} else {
+		lines = append(lines, fit(score, w), fit(detail, w), "")
+	}
 	bodyH := h - len(lines)
 	if w >= 100 {
 		leftW := min(max(w/3, 34), 56)

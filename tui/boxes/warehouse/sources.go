@@ -245,7 +245,7 @@ func (v *sources) sourceTable(w int) string {
 	if len(rows) == 0 {
 		return title + "\n" + th.Muted.Render("Nothing imported yet: use the Import view or `karton import`.")
 	}
-	const nameW, numW, whenW, statW, qW = 14, 8, 16, 8, 7
+	const nameW, numW, whenW, statW, qW = 14, 8, 16, 9, 7
 	lines := []string{title + th.Muted.Render(" · enter: its customers")}
 	if len(v.d.Sources) == 0 {
 		lines[0] += th.Muted.Render(" · no imports yet")
