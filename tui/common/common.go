@@ -136,3 +136,16 @@ func Info(text string) tea.Cmd { return func() tea.Msg { return ToastMsg{Text: t
 func Fail(what string, err error) tea.Cmd {
 	return func() tea.Msg { return ToastMsg{What: what, Err: err} }
 }
+
+// Items a box hands to the Customers box (with Goto) to show the customers
+// behind a figure. The Customers box owns their meaning; other boxes only
+// build them, so the format lives here rather than in either box.
+const (
+	// ItemCustomerFilter + a filter expression ("segment:champions",
+	// "clv:100-500 source:shop") applies that filter to the customer table.
+	ItemCustomerFilter = "customers:filter:"
+	// ItemCustomerIDs + comma-separated customer ids shows exactly those
+	// customers; the item's Title says who they are ("email invalid ·
+	// shop").
+	ItemCustomerIDs = "customers:ids:"
+)

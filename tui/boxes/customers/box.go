@@ -673,6 +673,9 @@ func (b *Box) PaletteItems() []palette.Item {
 // PaletteChosen implements common.Box: a customer found by Search opens
 // its 360° view; the box's commands run.
 func (b *Box) PaletteChosen(it palette.Item) (tea.Cmd, bool) {
+	if cmd, ok := b.drill(it); ok { // drill.go: the customers behind a figure
+		return cmd, true
+	}
 	switch {
 	case strings.HasPrefix(it.ID, customerPrefix):
 		id, err := model.ParseID(strings.TrimPrefix(it.ID, customerPrefix))

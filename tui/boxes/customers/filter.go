@@ -25,6 +25,12 @@ type filterSpec struct {
 	Tag     string
 	City    string
 	Consent *consentCond
+
+	// Drill-down conditions (drill.go): RFM segment or CLV range, source
+	// system, or a fixed list of customers.
+	Score  *scoreCond
+	Source string
+	ids    []model.CustomerID
 }
 
 // consentCond selects customers by what they may be contacted for now.
@@ -42,7 +48,7 @@ type consentCond struct {
 
 // empty reports whether the filter selects every customer.
 func (f filterSpec) empty() bool {
-	return f.Prefix == "" && f.Tag == "" && f.City == "" && f.Consent == nil
+	return f.Prefix == "" && f.Tag == "" && f.City == "" && f.Consent == nil && f.Score == nil && f.Source == "" && f.ids == nil
 }
 
 // storeFilter is the one condition the store serves from an index. The
@@ -69,7 +75,7 @@ func (f filterSpec) needsPostFilter() bool {
 			conds++
 		}
 	}
-	return conds > 1 || f.Consent != nil
+	return conds > 1 || f.Consent != nil || f.Score != nil || f.Source != ""
 }
 
 // matches checks the conditions the store did not serve. Tag and city are
@@ -84,6 +90,11 @@ func (f filterSpec) matches(c *model.Customer, cs *store.ConsentState, marketing
 	}
 	if f.Consent != nil && !f.Consent.matches(cs, marketing) {
 		return false
+	}
+	if f.Source != "" {
+		if _, ok := c.SourceID(f.Source); !ok {
+			return false
+		}
 	}
 	return true
 }
@@ -186,8 +197,31 @@ func parseFilter(raw string, purposes []model.Purpose, actor model.Actor) (filte
 				return f, err
 			}
 			f.Consent = cc
+		case "segment":
+			seg, err := parseSegment(value)
+			if err != nil {
+				return f, err
+			}
+			if f.Score == nil {
+				f.Score = &scoreCond{}
+			}
+			f.Score.segment = seg
+		case "clv":
+			lo, hi, err := parseCLVRange(value)
+			if err != nil {
+				return f, err
+			}
+			if f.Score == nil {
+				f.Score = &scoreCond{}
+			}
+			f.Score.hasCLV, f.Score.min, f.Score.max = true, lo, hi
+		case "source":
+			if !actor.Can(model.PermSeePersonalData) {
+				return f, fmt.Errorf("filtering by source needs permission to see personal data, which %s lacks: a customer's source ids are personal data", roleOf(actor))
+			}
+			f.Source = value
 		default:
-			return f, fmt.Errorf("unknown filter %q: use tag:, city:, consent: or a name or email prefix", field+":")
+			return f, fmt.Errorf("unknown filter %q: use tag:, city:, consent: or a name or email prefix (or segment:, clv:, source:)", field+":")
 		}
 	}
 	f.Prefix = strings.Join(words, " ")

@@ -99,6 +99,10 @@ func (l *list) query() customerQuery {
 func (l *list) fetch(req vtable.FetchRequest) tea.Cmd {
 	q, s, actor, ctx := l.query(), l.c.Store, l.c.Actor, l.scanCtx
 	return func() tea.Msg {
+		if q.filter.ids != nil {
+			rows, atEdge, err := readIDRows(s, actor, q.filter.ids, req)
+			return req.Reply(rows, atEdge, err)
+		}
 		rows, atEdge, err := readCustomerRows(ctx, s, actor, q, req)
 		return req.Reply(rows, atEdge, err)
 	}
@@ -115,6 +119,11 @@ type totalLoadedMsg struct {
 // total is unknown until the table has seen both ends.
 func (l *list) loadTotal() tea.Cmd {
 	l.totalSeq++
+	if l.filter.ids != nil {
+		l.totalPending = false
+		l.table.SetTotal(len(l.filter.ids))
+		return nil
+	}
 	if !l.filter.empty() {
 		l.totalPending = false
 		l.table.SetTotal(-1)
@@ -293,6 +302,15 @@ func readCustomerRows(ctx context.Context, s *store.Store, actor model.Actor, q 
 				}
 				if post && !q.filter.matches(&row.Customer, cs, marketing) {
 					continue
+				}
+				if q.filter.Score != nil {
+					sc, ok, err := r.Scores(row.Customer.ID)
+					if err != nil {
+						return err
+					}
+					if !q.filter.Score.matches(sc, ok) {
+						continue
+					}
 				}
 				rows = append(rows, vtable.Row{Key: rowKey(row.Pos, row.Customer.ID), Cells: customerCells(&row.Customer, cs, marketing, currency)})
 				if len(rows) == limit {

@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"karton/model"
 	"karton/store"
 	"karton/tui"
 	"karton/tui/boxes/warehouse"
@@ -48,6 +49,17 @@ func TestGolden(t *testing.T) {
 	plain := screentest.DemoStore(t, 2000)
 	scored := screentest.DemoStore(t, 2000)
 	warehouse.PutDemoScores(t, scored)
+	checked := screentest.DemoStore(t, 2000)
+	warehouse.LookAlikes(t, checked)
+	warehouse.LookAlikes(t, checked)
+	if _, err := checked.ComputeQuality(screentest.Admin, model.QualityOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	typePath := []string{"enter"}
+	for _, r := range "../../../testdata/import/customers_bom.csv" {
+		typePath = append(typePath, string(r))
+	}
+	typePath = append(typePath, "enter", "enter", "s", "h", "o", "p", "enter")
 	tests := []struct {
 		name  string
 		store *store.Store
@@ -57,7 +69,14 @@ func TestGolden(t *testing.T) {
 		{"overview", plain, nil, []string{"Contactable now", "Revenue by month", "Contacts by channel"}},
 		{"rfm_without_scores", plain, []string{"l"}, []string{"No RFM scores"}},
 		{"rfm", scored, []string{"l"}, []string{"customers scored", "Champions"}},
-		{"cohorts", plain, []string{"h"}, []string{"first-purchase month", "Mar 26"}},
+		{"cohorts", plain, []string{"l", "l"}, []string{"first-purchase month", "Mar 26"}},
+		{"clv_without_scores", plain, []string{"l", "l", "l"}, []string{"No CLV scores"}},
+		{"sources", checked, []string{"l", "l", "l", "l"}, []string{"Source systems", "Funnel"}},
+		{"quality_without_report", plain, []string{"l", "l", "l", "l", "l"}, []string{"No quality report"}},
+		{"quality", checked, []string{"l", "l", "l", "l", "l"}, []string{"Worst first"}},
+		{"merges", checked, []string{"h", "h"}, []string{"Merge suggestions", "created"}},
+		{"import", plain, []string{"h"}, []string{"Nothing is written before"}},
+		{"import_preview", plain, append([]string{"h"}, typePath...), []string{"First rows", "line 4"}},
 	}
 	for _, tc := range tests {
 		for _, size := range [][2]int{{80, 24}, {120, 40}} {

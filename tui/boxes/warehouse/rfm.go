@@ -14,9 +14,11 @@ import (
 )
 
 // scoresCommand is the command that computes the analytics scores the RFM
-// view reads; the view names it when there are none yet. Keep it in step
-// with cmd/karton.
-const scoresCommand = "karton clv score"
+// view reads; the view names it when there are none yet. `karton analytics
+// run` scores RFM and CLV in one go (`karton rfm` alone leaves CLV empty,
+// `karton clv score` alone leaves the segments empty). Keep it in step with
+// the command table in cmd/karton/commands.go.
+const scoresCommand = "karton analytics run"
 
 // rfmData is the scores' distribution and the number of customers it is
 // measured against.
@@ -39,18 +41,21 @@ type rfm struct {
 	ld   loadState
 	data rfmData
 	w, h int
+	sel  pick // the segment under the cursor, in model.RFMSegments order
 
+	open  key.Binding
 	drawn string
 }
 
 func newRFM(c *common.Context) *rfm {
-	return &rfm{c: c, ld: loadState{task: "warehouse:rfm", label: "RFM scores", slowAfter: slowLoad}}
+	return &rfm{c: c, ld: loadState{task: "warehouse:rfm", label: "RFM scores", slowAfter: slowLoad},
+		open: key.NewBinding(key.WithKeys(c.Keys.Open.Keys()...), key.WithHelp("enter", "the segment's customers"))}
 }
 
 func (v *rfm) id() string               { return "rfm" }
 func (v *rfm) title() string            { return "RFM" }
 func (v *rfm) state() *loadState        { return &v.ld }
-func (v *rfm) keys() []key.Binding      { return nil }
+func (v *rfm) keys() []key.Binding      { return []key.Binding{v.open} }
 func (v *rfm) setTheme(th *theme.Theme) { v.redraw() }
 func (v *rfm) setSize(w, h int)         { v.w, v.h = w, h; v.redraw() }
 func (v *rfm) view() string             { return v.drawn }
@@ -104,6 +109,18 @@ func (v *rfm) update(msg tea.Msg) tea.Cmd {
 		}
 		v.redraw()
 		return done
+	case tea.KeyPressMsg:
+		segs := model.RFMSegments()
+		if key.Matches(m, v.open) {
+			if v.data.sum.Customers == 0 || v.sel.pos >= len(segs) {
+				return nil
+			}
+			seg := segs[v.sel.pos]
+			return drillFilter("segment:"+quoteValue(seg.String()), "RFM segment "+seg.String())
+		}
+		if pickKey(v.c.Keys, m, &v.sel, len(segs), len(segs)) {
+			v.redraw()
+		}
 	}
 	return nil
 }
@@ -212,14 +229,14 @@ func (v *rfm) segments(d *rfmData, w int) string {
 	if descW >= 24 {
 		header += "  " + th.Muted.Render("Who they are")
 	}
-	lines := []string{fit(header, w)}
-	for _, seg := range model.RFMSegments() {
+	lines := []string{fit("  "+header, w)}
+	for i, seg := range model.RFMSegments() {
 		t := sum.Segments[seg]
 		share := 0.0
 		if scored > 0 {
 			share = float64(t.Customers) / float64(scored)
 		}
-		line := fit(seg.String(), nameW) + " " + fitRight(fmtInt(t.Customers), countW) + " " + chart.Percent(th, share, barW)
+		line := cursorMark(i == v.sel.pos) + fit(seg.String(), nameW) + " " + fitRight(fmtInt(t.Customers), countW) + " " + chart.Percent(th, share, barW)
 		if withCLV {
 			val := "–"
 			if t.Customers > 0 {
@@ -228,7 +245,10 @@ func (v *rfm) segments(d *rfmData, w int) string {
 			line += fitRight(val, valueW)
 		}
 		if descW >= 24 {
-			line += "  " + th.Muted.Render(fit(seg.Description(), descW))
+			line += "  " + th.Muted.Render(fit(seg.Description(), descW-2))
+		}
+		if i == v.sel.pos {
+			line = th.TableSelected.Render(fit(line, w))
 		}
 		lines = append(lines, fit(line, w))
 	}

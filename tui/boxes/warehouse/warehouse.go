@@ -18,11 +18,26 @@
 //     them when there are none yet.
 //   - Cohorts: retention of first-purchase cohorts month by month, with the
 //     revenue each cohort brought.
+//   - CLV: the distribution of expected lifetime value; enter on a range
+//     opens its customers.
+//   - Sources: the warehouse's KPI tiles, every source system with its
+//     imports and quality score, the funnel per channel kind and the
+//     quality per source (Reader.Dashboard).
+//   - Quality: the data-quality cockpit, worst fields first, with the
+//     customers behind each figure; c recomputes the report.
+//   - Merges: merge suggestions with both records side by side; m merges
+//     (confirmed, survivor chosen with s), d dismisses. Read-only for roles
+//     that may not edit customers.
+//   - Import (only for roles that may import): the import wizard — file,
+//     preview with the detected mapping, adjust it, dry run, run with a
+//     progress bar; esc cancels.
+//
+// Drill-downs never import the Customers box: they return common.Goto with
+// a common.ItemCustomerFilter or common.ItemCustomerIDs item (pick.go).
 //
 // Growing the box means adding a sub-view: a type implementing subview in
-// its own file, appended in New. A sub-view is listed only when it has a
-// real data source; the import wizard, the data-quality view and the merge
-// suggestions join the list when the store offers their APIs (see New).
+// its own file, appended in New. A sub-view with text inputs or dialogs
+// also implements capturer.
 package warehouse
 
 import (
@@ -33,6 +48,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"karton/model"
 	"karton/store"
 	"karton/tui/common"
 	"karton/tui/components/palette"
@@ -167,16 +183,21 @@ type Box struct {
 
 // New builds the Warehouse box for one session.
 //
-// The sub-views are listed here in tab order. Import (the import wizard),
-// Quality (scores per source, worst fields first) and Merges (merge
-// suggestions) are appended once the store offers their APIs; until then
-// they are not listed at all rather than shown empty.
+// The sub-views are listed here in tab order; the import wizard only for
+// roles that may import.
 func New(c *common.Context) *Box {
 	b := &Box{c: c, delay: refreshDelay}
 	b.views = []subview{
 		newOverview(c),
 		newRFM(c),
 		newCohorts(c),
+		newCLV(c),
+		newSources(c),
+		newQuality(c),
+		newMerges(c),
+	}
+	if c.Can(model.PermEditCustomers) {
+		b.views = append(b.views, newWizard(c))
 	}
 	left, right := c.Keys.Left.Keys(), c.Keys.Right.Keys()
 	b.prevView = key.NewBinding(key.WithKeys(left...), key.WithHelp("←/h", "previous view"))
@@ -213,6 +234,9 @@ func (b *Box) show(i int) tea.Cmd {
 func (b *Box) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
+		if b.capturing() {
+			return b.views[b.active].update(msg)
+		}
 		km := b.c.Keys
 		switch {
 		case key.Matches(msg, b.prevView):
@@ -284,8 +308,18 @@ func (b *Box) SetTheme(th *theme.Theme) {
 	b.row = b.tabRow()
 }
 
-// Capturing implements common.Box: the warehouse has no text input yet.
-func (b *Box) Capturing() bool { return false }
+// capturer is a sub-view with text inputs or dialogs: while it captures,
+// every key goes to it (not to view switching, nor to the App's q, 1–4, …).
+type capturer interface{ capturing() bool }
+
+func (b *Box) capturing() bool {
+	c, ok := b.views[b.active].(capturer)
+	return ok && c.capturing()
+}
+
+// Capturing implements common.Box: the import wizard's inputs, a running
+// import (esc cancels it) and the merge dialog take the keyboard.
+func (b *Box) Capturing() bool { return b.capturing() }
 
 // View implements common.Box.
 func (b *Box) View() string {
@@ -377,5 +411,6 @@ func (b *Box) PaletteChosen(it palette.Item) (tea.Cmd, bool) {
 }
 
 // Active returns the id of the visible sub-view ("overview", "rfm",
-// "cohorts"), for tests and the App's breadcrumbs.
+// "cohorts", "clv", "sources", "quality", "merges", "import"), for tests
+// and the App's breadcrumbs.
 func (b *Box) Active() string { return b.views[b.active].id() }
