@@ -142,6 +142,16 @@ func generateDemo(e *env, path string, seed uint64, customers int, day time.Time
 		return err
 	}
 	system := model.Actor{Name: "karton", Role: model.RoleAdmin, Via: "system"}
+	// The warehouse's figures (attribution, RFM segments, CLV, cohorts,
+	// quality) are computed as an operator would after an import, so that
+	// every box of a fresh demo shows numbers, not "run analytics first".
+	fmt.Fprintf(e.stderr, "  analysing: attribution, RFM, CLV, cohorts, data quality…\n")
+	if _, err := st.RunAnalytics(ctx, system, store.AnalyticsOptions{}); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("demo analysis interrupted; %s is incomplete — run `karton demo --force` to start again", path)
+		}
+		return fmt.Errorf("demo analysis: %w", err)
+	}
 	if err := st.Update(system, func(tx *store.Tx) error { return tx.SetMeta(demoMeta, want) }); err != nil {
 		return err
 	}
