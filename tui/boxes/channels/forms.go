@@ -40,7 +40,7 @@ type channelValues struct {
 func valuesFrom(ch *model.Channel) *channelValues {
 	return &channelValues{
 		Name: ch.Name, Kind: ch.Kind, Software: ch.Software,
-		Connector: ch.Connector.Kind, Settings: joinPairs(ch.Connector.Settings),
+		Connector: ch.Connector.Kind, Settings: joinLines(ch.Connector.Settings),
 		Cost: formatCost(ch.CostPerContact), Currency: ch.Currency, Status: ch.Status,
 	}
 }
@@ -101,28 +101,40 @@ func fieldError(field string, err error) error {
 	return &model.ValidationError{Entity: "channel", Fields: []model.FieldError{{Field: field, Reason: err.Error()}}}
 }
 
-// joinPairs renders settings as "key=value; key=value", sorted by key.
+// joinPairs renders settings as "key=value; key=value", sorted by key, for
+// display.
 func joinPairs(m map[string]string) string {
+	return strings.Join(pairs(m), "; ")
+}
+
+// joinLines renders settings one "key=value" per line, for the form: a
+// value may contain ';' (a note), never a line break.
+func joinLines(m map[string]string) string {
+	return strings.Join(pairs(m), "\n")
+}
+
+func pairs(m map[string]string) []string {
 	keys := slices.Sorted(maps.Keys(m))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + m[k]
 	}
-	return strings.Join(parts, "; ")
+	return parts
 }
 
-// parsePairs reads "key=value; key=value"; an empty text is no settings.
+// parsePairs reads one "key=value" per line; blank lines are skipped, an
+// empty text is no settings.
 func parsePairs(s string) (map[string]string, error) {
 	var m map[string]string
-	for _, part := range strings.Split(s, ";") {
-		part = strings.TrimSpace(part)
-		if part == "" {
+	for n, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
 			continue
 		}
-		k, v, ok := strings.Cut(part, "=")
+		k, v, ok := strings.Cut(line, "=")
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if !ok || k == "" {
-			return nil, fmt.Errorf("%q is not key=value (separate pairs with ';')", part)
+			return nil, fmt.Errorf("line %d %q is not key=value", n+1, line)
 		}
 		if m == nil {
 			m = map[string]string{}
@@ -242,7 +254,8 @@ func newChannelForm(v *channelValues) *huh.Form {
 		).Title("Channel"),
 		huh.NewGroup(
 			huh.NewSelect[model.ConnectorKind]().Title("Connector ").Options(conns...).Value(&v.Connector).Inline(true),
-			in("Settings  ", &v.Settings).Validate(pairs).Placeholder("url=https://…; secret_ref=…  or  dir=outbox/print; format=csv"),
+			huh.NewText().Title("Settings (one key=value per line; ctrl+j new line)").Value(&v.Settings).Lines(3).Validate(pairs).
+				Placeholder("url=https://…  or  dir=outbox/print"),
 			in("Cost      ", &v.Cost).Validate(cost).Placeholder("0.85 per contact"),
 			in("Currency  ", &v.Currency).CharLimit(3).Placeholder("EUR"),
 		).Title("Hand-over and cost"),
@@ -264,6 +277,7 @@ func formKeyMap() *huh.KeyMap {
 	km := huh.NewDefaultKeyMap()
 	km.Quit = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
 	km.Select.Filter.SetEnabled(false)
+	km.Text.Editor.SetEnabled(false) // an external editor has no place over SSH
 	return km
 }
 
