@@ -166,8 +166,10 @@ func (c *Coverage) slot(i int, k scopeKey) *[256]int64 {
 	return n
 }
 
-// finish turns the tallies into Scopes.
-func (c *Coverage) finish() {
+// Complete turns the tallies into Scopes. Store.ConsentCoverage calls it;
+// a caller that tallies chunk by chunk with Reader.ConsentCoverage calls it
+// after the last chunk.
+func (c *Coverage) Complete() {
 	c.Scopes = c.Scopes[:0]
 	for k, n := range c.counts {
 		sc := ScopeCoverage{Channel: k.k, Purpose: k.p, ByReason: map[model.Reason]int64{}}
@@ -291,7 +293,7 @@ func (s *Store) ConsentCoverage(ctx context.Context, by model.Actor, progress fu
 			progress(cov.Customers)
 		}
 		if next == 0 {
-			cov.finish()
+			cov.Complete()
 			return cov, nil
 		}
 		after = next

@@ -101,7 +101,9 @@ func TestConsentCoverageMatchesReachCounters(t *testing.T) {
 			}
 			after = next
 		}
+		chunked.Complete()
 		assert.Equal(t, cov.Customers, chunked.Customers)
+		assert.Equal(t, cov.Scopes, chunked.Scopes)
 		_, err = r.ReachByPurpose("fax")
 		assert.Error(t, err)
 		return nil

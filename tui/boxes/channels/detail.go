@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -186,6 +187,7 @@ func activityChart(th *theme.Theme, o *overview, id model.ChannelID, w int) stri
 		return th.Muted.Render("no contacts in the last 90 days")
 	}
 	var points []chart.Point
+	var starts []time.Time
 	// Weeks end on the last day, so the newest week is complete.
 	for end := len(days); end > 0; end -= 7 {
 		start := max(end-7, 0)
@@ -193,9 +195,18 @@ func activityChart(th *theme.Theme, o *overview, id model.ChannelID, w int) stri
 		for _, d := range days[start:end] {
 			n += d.Contacts
 		}
-		points = append(points, chart.Point{Label: days[start].Day.Time().Format("02.01"), Value: float64(n)})
+		points = append(points, chart.Point{Value: float64(n)})
+		starts = append(starts, days[start].Day.Time())
 	}
 	slices.Reverse(points)
+	slices.Reverse(starts)
+	// Label the first week of each month with the month: thirteen dates
+	// would run into each other under narrow columns.
+	for i := range points {
+		if i == 0 || starts[i].Month() != starts[i-1].Month() {
+			points[i].Label = starts[i].Format("Jan")
+		}
+	}
 	return chart.Columns(th, points, w, 6)
 }
 
