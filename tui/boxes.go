@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"karton/tui/boxes/channels"
 	"karton/tui/boxes/customers"
 	"karton/tui/boxes/warehouse"
 	"karton/tui/common"
@@ -10,8 +11,9 @@ import (
 // … common.BoxWarehouse) for one session.
 func DefaultBoxes(c *common.Context) []common.Box {
 	return []common.Box{
-		// common.BoxChannels and common.BoxCampaigns (channels.New,
-		// campaigns.New) are being built on another branch.
+		channels.New(c), // common.BoxChannels
+		// common.BoxCampaigns (campaigns.New) is being built on another
+		// branch.
 		customers.New(c), // common.BoxCustomers
 		warehouse.New(c), // common.BoxWarehouse
 	}
