@@ -80,6 +80,12 @@ type DispatcherOptions struct {
 	// store (MetaLinkBase) names one: `karton serve --http` passes its
 	// listener's address. See links.go.
 	LinkBase string
+	// OnRunStarted, when set, is called when a run (RunOnce, or one round
+	// of Run) finds messages due, before it claims the first batch; then
+	// OnRunEnded is called with the run's total when it ends. The cockpit
+	// shows a running task in its status bar in between.
+	OnRunStarted func()
+	OnRunEnded   func(DispatchReport)
 	// OnBatch, when set, is called after each recorded batch.
 	OnBatch func(DispatchReport)
 	// OnError, when set, is told about errors Run carries on after.
@@ -279,6 +285,12 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (DispatchReport, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var total DispatchReport
+	started := false
+	defer func() {
+		if started && d.opts.OnRunEnded != nil {
+			d.opts.OnRunEnded(total)
+		}
+	}()
 	for ctx.Err() == nil {
 		var due bool
 		if err := d.s.View(d.by, func(r *Reader) error {
@@ -290,6 +302,12 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (DispatchReport, error) {
 		}
 		if !due {
 			break
+		}
+		if !started {
+			started = true
+			if d.opts.OnRunStarted != nil {
+				d.opts.OnRunStarted()
+			}
 		}
 		b, err := d.claim(ctx)
 		if err != nil {
