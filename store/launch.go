@@ -423,7 +423,7 @@ func (e *evaluator) renderMessage(id OutboxID) (subject, body, unsubscribe strin
 		}
 	}
 	if subject, body, err = p.tmpl.Render(model.TemplateFieldsFor(&e.cust, ctx)); err != nil {
-		return "", "", "", err
+		return "", "", "", p.explainMissingLink(err)
 	}
 	if id != 0 {
 		if body, err = p.trackClicks(body, e.cust.ID, id); err != nil {

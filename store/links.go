@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -154,12 +155,25 @@ func (p *launchPlan) unsubscribeURL(cid model.CustomerID, id OutboxID) (string, 
 
 // sampleUnsubscribeURL stands in for a message's unsubscribe link where no
 // message exists yet (the launch's check that a creative can be filled
-// in, previews): "" without a link base, as a real message would have.
+// in, previews). Without a link base it is the dry stand-in: the base may
+// still be set before the dispatch (`karton serve --http`), which is where
+// a message without one fails (errNoLinkBase).
 func (p *launchPlan) sampleUnsubscribeURL() string {
 	if p.links == nil || p.links.base == "" {
-		return ""
+		return dryLinkBase + links.PathUnsubscribe + "sample"
 	}
 	return p.links.base + links.PathUnsubscribe + "sample"
+}
+
+// explainMissingLink adds what to do to a render error caused by a missing
+// unsubscribe link.
+func (p *launchPlan) explainMissingLink(err error) error {
+	var missing *model.MissingFieldError
+	if p.links == nil || p.links.base != "" || !errors.As(err, &missing) || !slices.Contains(missing.Fields, model.FieldUnsubscribeURL) {
+		return err
+	}
+	return fmt.Errorf("%w; no public address of the return channel is set for the link: run `karton serve --http ADDR --base URL` "+
+		"(or `karton dispatch --base URL`), or set the channel's unsubscribe_base, then `karton outbox retry --all`", err)
 }
 
 // trackClicks replaces each registered link target in body by the

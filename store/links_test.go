@@ -259,3 +259,25 @@ func (c recordingConnector) Send(ctx context.Context, m dispatch.Message) error 
 }
 func (c recordingConnector) Sync() error  { return nil }
 func (c recordingConnector) Close() error { return nil }
+
+// Without any link base, a creative that shows the unsubscribe link is
+// launched (the base may be set before the dispatch) and its messages end
+// as dead letters at dispatch, saying what to do.
+func TestMissingLinkBaseIsExplained(t *testing.T) {
+	f := newFixture(t, 20, 2)
+	require.NoError(t, f.s.Update(operator, func(tx *Tx) error {
+		return tx.UpdateCampaign(f.campaign.ID, func(c *model.Campaign) error {
+			c.Creatives[0].Body = "{{greeting}}\n\nAbmelden: {{unsubscribe_url}}"
+			return nil
+		})
+	}))
+	f.approve(t)
+	res := f.launch(t)
+	require.Positive(t, res.Allowed)
+	rep, err := f.dispatcher(t, DispatcherOptions{}).RunOnce(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, res.Allowed, rep.Dead)
+	require.NotEmpty(t, rep.Errors)
+	assert.Contains(t, rep.Errors[0], "{{unsubscribe_url}}")
+	assert.Contains(t, rep.Errors[0], "karton serve --http ADDR --base URL")
+}

@@ -174,7 +174,8 @@ func runServe(e *env, args []string, f serveFlags) error {
 			}
 		},
 		onBatch: func(r store.DispatchReport) {
-			logger.Info("dispatched", "sent", r.Sent, "suppressed_at_dispatch", r.Suppressed, "retrying", r.Retrying, "dead", r.Dead, "cost", int64(r.Cost))
+			logger.Info("dispatched", "claimed", r.Claimed, "sent", r.Sent, "suppressed_at_dispatch", r.Suppressed, "retrying", r.Retrying,
+				"dead", r.Dead, "cancelled", r.Cancelled, "deferred", r.Deferred, "released", r.Released, "cost", int64(r.Cost), "errors", strings.Join(r.Errors, "; "))
 		},
 		onError: func(err error) { logger.Error("dispatch failed", "err", err) },
 	}
