@@ -75,6 +75,17 @@ type DispatcherOptions struct {
 	// (default 30 s). Run also wakes when the outbox changes and when the
 	// next retry is due.
 	PollInterval time.Duration
+	// LinkBase is the public address of the return channel the messages'
+	// links point to when neither the channel (unsubscribe_base) nor the
+	// store (MetaLinkBase) names one: `karton serve --http` passes its
+	// listener's address. See links.go.
+	LinkBase string
+	// OnRunStarted, when set, is called when a run (RunOnce, or one round
+	// of Run) finds messages due, before it claims the first batch; then
+	// OnRunEnded is called with the run's total when it ends. The cockpit
+	// shows a running task in its status bar in between.
+	OnRunStarted func()
+	OnRunEnded   func(DispatchReport)
 	// OnBatch, when set, is called after each recorded batch.
 	OnBatch func(DispatchReport)
 	// OnError, when set, is told about errors Run carries on after.
@@ -274,6 +285,12 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (DispatchReport, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var total DispatchReport
+	started := false
+	defer func() {
+		if started && d.opts.OnRunEnded != nil {
+			d.opts.OnRunEnded(total)
+		}
+	}()
 	for ctx.Err() == nil {
 		var due bool
 		if err := d.s.View(d.by, func(r *Reader) error {
@@ -285,6 +302,12 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (DispatchReport, error) {
 		}
 		if !due {
 			break
+		}
+		if !started {
+			started = true
+			if d.opts.OnRunStarted != nil {
+				d.opts.OnRunStarted()
+			}
 		}
 		b, err := d.claim(ctx)
 		if err != nil {
@@ -447,6 +470,9 @@ func (d *Dispatcher) claimIn(ctx context.Context, t *Tx, b *dispatchBatch) (rerr
 			if p, err = r.loadPlan(m.StepID, []model.Condition{}, now); err != nil {
 				return fmt.Errorf("outbox message %d: %w", id, err)
 			}
+			if d.opts.LinkBase != "" {
+				p.setLinkBase(d.s, r.storedLinkBase(), d.opts.LinkBase)
+			}
 			plans[m.StepID] = p
 			evals[m.StepID] = newEvaluator(r, p)
 			evals[m.StepID].recent = recent
@@ -502,7 +528,7 @@ func (d *Dispatcher) claimIn(ctx context.Context, t *Tx, b *dispatchBatch) (rerr
 			}
 			continue
 		}
-		subject, body, err := ev.render(m.ID)
+		subject, body, unsubscribe, err := ev.renderMessage(m.ID)
 		if err != nil {
 			m.Status, m.LastError, m.DueAt = OutboxDead, "cannot render the creative: "+err.Error(), time.Time{}
 			if err := ow.put(&m, &old); err != nil {
@@ -519,7 +545,7 @@ func (d *Dispatcher) claimIn(ctx context.Context, t *Tx, b *dispatchBatch) (rerr
 		it := batchItem{entry: m, plan: p, channel: p.channel, msg: dispatch.Message{
 			ID: uint64(m.ID), CustomerID: m.CustomerID, CampaignID: m.CampaignID, StepID: m.StepID, ChannelID: m.ChannelID,
 			Kind: p.channel.Kind, Recipient: recipientFor(p.channel.Kind, &ev.cust), Subject: subject, Body: body,
-			UnsubscribeURL: p.unsubscribeURL(d.s, m.ID), CreatedAt: m.CreatedAt, Attempt: m.Attempts,
+			UnsubscribeURL: unsubscribe, CreatedAt: m.CreatedAt, Attempt: m.Attempts,
 		}}
 		if inTx {
 			local = append(local, it)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/quotedprintable"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +25,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"karton/links"
 	"karton/model"
 	"karton/store/dispatch"
 )
@@ -382,24 +384,34 @@ func TestDispatchSMTP(t *testing.T) {
 	msg, err := mail.ReadMessage(bytes.NewReader(sink.mails[0]))
 	require.NoError(t, err)
 	unsub := msg.Header.Get("List-Unsubscribe")
-	assert.True(t, strings.HasPrefix(unsub, "<https://gartenglueck.example/abmelden?t="), unsub)
+	assert.True(t, strings.HasPrefix(unsub, "<https://gartenglueck.example/abmelden/u/"), unsub)
 	assert.Equal(t, "List-Unsubscribe=One-Click", msg.Header.Get("List-Unsubscribe-Post"))
 	assert.Contains(t, msg.Header.Get("Message-Id"), "@gartenglueck.example")
-	body, err := io.ReadAll(msg.Body)
+	var body io.Reader = msg.Body
+	if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+		body = quotedprintable.NewReader(body)
+	}
+	text, err := io.ReadAll(body)
 	require.NoError(t, err)
-	assert.Contains(t, string(body), "Liebe Kundin")
-	assert.Contains(t, string(body), "Abmelden: https://gartenglueck.example/abmelden?t=", "the link is in the body too")
-	// The token in the link names the message.
-	tok := strings.TrimSuffix(strings.SplitN(unsub, "t=", 2)[1], ">")
-	id, err := f.s.ParseUnsubscribeToken(tok)
+	assert.Contains(t, string(text), "Liebe Kundin")
+	link := strings.Trim(unsub, "<>")
+	assert.Contains(t, string(text), "Abmelden: "+link, "the link is in the body too")
+	// The token in the link is a links token of this store naming the
+	// message, its customer, channel kind and purpose.
+	signer, err := links.NewSigner(f.s.DeriveKey(links.KeyLabel))
 	require.NoError(t, err)
+	tok, err := signer.Open(strings.TrimPrefix(link, "https://gartenglueck.example/abmelden/u/"), f.clock.t)
+	require.NoError(t, err)
+	assert.Equal(t, links.KindUnsubscribe, tok.Kind)
+	assert.Equal(t, model.KindEmail, tok.Channel)
+	assert.Equal(t, f.newsletter.ID, tok.Purpose)
+	assert.Equal(t, f.step.ID, tok.Step)
 	require.NoError(t, f.s.View(admin, func(r *Reader) error {
-		m, err := r.OutboxEntry(id)
+		m, err := r.OutboxEntry(OutboxID(tok.Message))
 		assert.Equal(t, OutboxSent, m.Status)
+		assert.Equal(t, m.CustomerID, tok.Customer)
 		return err
 	}))
-	_, err = f.s.ParseUnsubscribeToken(tok[:len(tok)-2] + "xx")
-	assert.Error(t, err)
 }
 
 func TestDispatchFrequencyCap(t *testing.T) {

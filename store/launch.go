@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -166,9 +165,8 @@ type launchPlan struct {
 	data      []model.DataCategory
 	profiling []model.PurposeID
 	settings  model.Settings
-	// unsubscribeBase builds the per-message unsubscribe links ("" when
-	// the channel has none).
-	unsubscribeBase string
+	// links builds the per-message return-channel links (see links.go).
+	links *linkMaker
 	// lastAmount: the creative shows the last purchase's amount, which
 	// needs the purchase record.
 	lastAmount bool
@@ -177,11 +175,6 @@ type launchPlan struct {
 	// a launch needs; rendering waits for the dispatch.
 	required []model.TemplateField
 }
-
-// dryUnsubscribeBase stands in for a dry channel's unsubscribe links: a
-// dry run sends nothing, but its creatives should render as a real run's
-// would. ".invalid" (RFC 2606) can never resolve.
-const dryUnsubscribeBase = "https://unsubscribe.karton.invalid/u"
 
 // loadPlan reads a step's plan. conds, when not nil, replace the segment's
 // current conditions (a launch keeps those it started with); ref is the
@@ -238,10 +231,7 @@ func (r *Reader) loadPlan(id model.StepID, conds []model.Condition, ref time.Tim
 	if p.profiling, err = r.profilingPurposes(); err != nil {
 		return nil, err
 	}
-	p.unsubscribeBase = strings.TrimSpace(p.channel.Connector.Settings["unsubscribe_base"])
-	if p.unsubscribeBase == "" && p.channel.Connector.Kind == model.ConnectorDry {
-		p.unsubscribeBase = dryUnsubscribeBase
-	}
+	p.setLinkBase(r.s, r.storedLinkBase())
 	return p, nil
 }
 
@@ -265,19 +255,6 @@ func (p *launchPlan) launchBlocker() error {
 		return fmt.Errorf("step %d %q has no creative; messages need one (edit the step in draft)", p.step.ID, p.step.Name)
 	}
 	return nil
-}
-
-// unsubscribeURL is the link of one message, or "" when the channel has
-// no unsubscribe base.
-func (p *launchPlan) unsubscribeURL(s *Store, id OutboxID) string {
-	if p.unsubscribeBase == "" {
-		return ""
-	}
-	sep := "?"
-	if strings.Contains(p.unsubscribeBase, "?") {
-		sep = "&"
-	}
-	return p.unsubscribeBase + sep + "t=" + s.UnsubscribeToken(id)
 }
 
 // evaluator decides and renders for one plan, reusing its buffers from
@@ -396,7 +373,7 @@ func (e *evaluator) renderable() (bool, error) {
 	if len(p.required) == 0 {
 		return true, nil
 	}
-	ctx := model.MessageContext{CampaignName: p.campaign.Name, UnsubscribeURL: p.unsubscribeBase}
+	ctx := model.MessageContext{CampaignName: p.campaign.Name, UnsubscribeURL: p.sampleUnsubscribeURL()}
 	if p.lastAmount && !e.cust.LastPurchaseAt.IsZero() {
 		ps, _, err := e.r.Purchases(e.cust.ID, nil, 1)
 		if err != nil {
@@ -418,24 +395,42 @@ func (e *evaluator) renderable() (bool, error) {
 // failing). Id 0 renders a check: whether every field has a value, with a
 // stand-in unsubscribe link instead of computing a token.
 func (e *evaluator) render(id OutboxID) (subject, body string, err error) {
+	subject, body, _, err = e.renderMessage(id)
+	return subject, body, err
+}
+
+// renderMessage is render that also returns the message's unsubscribe
+// link ("" without a link base); registered link targets in the body
+// become the message's click links.
+func (e *evaluator) renderMessage(id OutboxID) (subject, body, unsubscribe string, err error) {
 	p := e.p
 	ctx := model.MessageContext{CampaignName: p.campaign.Name, Currency: p.settings.Currency}
-	switch {
-	case id != 0:
-		ctx.UnsubscribeURL = p.unsubscribeURL(e.r.s, id)
-	case p.unsubscribeBase != "":
-		ctx.UnsubscribeURL = p.unsubscribeBase
+	if id != 0 {
+		if unsubscribe, err = p.unsubscribeURL(e.cust.ID, id); err != nil {
+			return "", "", "", err
+		}
+		ctx.UnsubscribeURL = unsubscribe
+	} else {
+		ctx.UnsubscribeURL = p.sampleUnsubscribeURL()
 	}
 	if p.lastAmount && !e.cust.LastPurchaseAt.IsZero() {
 		ps, _, err := e.r.Purchases(e.cust.ID, nil, 1)
 		if err != nil {
-			return "", "", err
+			return "", "", "", err
 		}
 		if len(ps) == 1 {
 			ctx.LastPurchaseAmount, ctx.LastPurchaseKnown, ctx.Currency = ps[0].Amount, true, ps[0].Currency
 		}
 	}
-	return p.tmpl.Render(model.TemplateFieldsFor(&e.cust, ctx))
+	if subject, body, err = p.tmpl.Render(model.TemplateFieldsFor(&e.cust, ctx)); err != nil {
+		return "", "", "", p.explainMissingLink(err)
+	}
+	if id != 0 {
+		if body, err = p.trackClicks(body, e.cust.ID, id); err != nil {
+			return "", "", "", err
+		}
+	}
+	return subject, body, unsubscribe, nil
 }
 
 // MessagePreview is a step's message as one customer would get it now.

@@ -1,10 +1,6 @@
 package store
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -521,34 +517,4 @@ func (s *Store) RetryDeadLetters(by model.Actor, step model.StepID) (int, error)
 		}
 		after = last
 	}
-}
-
-// Unsubscribe tokens identify the message a one-click unsubscribe link
-// came from, so the opt-out can be recorded for its customer, channel kind
-// and purpose. A token is the message id and a truncated HMAC of it under
-// the store's secret, base64url-encoded: it cannot be guessed or altered.
-
-const unsubscribeMACLen = 16
-
-// UnsubscribeToken returns the token of a message's unsubscribe link.
-func (s *Store) UnsubscribeToken(id OutboxID) string {
-	b := make([]byte, 8, 8+unsubscribeMACLen)
-	binary.BigEndian.PutUint64(b, uint64(id))
-	return base64.RawURLEncoding.EncodeToString(append(b, s.unsubscribeMAC(b)...))
-}
-
-// ParseUnsubscribeToken checks a token and returns its message id.
-func (s *Store) ParseUnsubscribeToken(tok string) (OutboxID, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(b) != 8+unsubscribeMACLen || !hmac.Equal(b[8:], s.unsubscribeMAC(b[:8])) {
-		return 0, errors.New("the unsubscribe link is not valid (damaged, or not from this store)")
-	}
-	return OutboxID(binary.BigEndian.Uint64(b)), nil
-}
-
-func (s *Store) unsubscribeMAC(id []byte) []byte {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte("unsubscribe\x00"))
-	m.Write(id)
-	return m.Sum(nil)[:unsubscribeMACLen]
 }

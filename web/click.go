@@ -102,5 +102,11 @@ func recordClick(tx *store.Tx, tok links.Token, at time.Time) error {
 	if err := stepContext(r, tok.Step, &i); err != nil {
 		return err
 	}
-	return tx.AddInteraction(&i)
+	if err := tx.AddInteraction(&i); err != nil {
+		return err
+	}
+	// Like every event of the return channel, the click is in the audit
+	// chain, by the actor "web" (links) that recorded it.
+	return tx.Audit("interaction.clicked", fmt.Sprintf("customer:%d", tok.Customer),
+		fmt.Appendf(nil, "interaction %d: link %d of step %d, message %d", i.ID, tok.Link, tok.Step, tok.Message))
 }

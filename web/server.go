@@ -67,6 +67,11 @@ type Options struct {
 	// Connect makes the connector of a channel (default dispatch.New).
 	Connect func(model.Channel) (dispatch.Connector, error)
 
+	// ShutdownTimeout bounds the graceful stop of Serve: requests in flight
+	// get this long to finish (default 10 s; `karton serve` gives less, so
+	// that the whole server stops within its own budget).
+	ShutdownTimeout time.Duration
+
 	// TrustForwardedFor takes the client address for evidence from the
 	// last X-Forwarded-For hop; set it only behind a proxy that sets it.
 	TrustForwardedFor bool
@@ -136,6 +141,9 @@ func New(st *store.Store, opts Options) (*Server, error) {
 	if opts.ReplayWindow <= 0 {
 		opts.ReplayWindow = DefaultReplayWindow
 	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
 	if opts.DOITTL <= 0 {
 		opts.DOITTL = links.DefaultDOITTL
 	}
@@ -169,7 +177,8 @@ func (s *Server) Base() string { return s.opts.Base }
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // ListenAndServe listens on Options.Addr and serves until ctx ends, then
-// shuts down gracefully (in-flight requests get up to 10 s).
+// shuts down gracefully (in-flight requests get up to
+// Options.ShutdownTimeout).
 func (s *Server) ListenAndServe(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.opts.Addr)
 	if err != nil {
@@ -197,7 +206,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	if serr := <-done; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {

@@ -39,7 +39,21 @@ func runCockpit(e *env, args []string) error {
 	app := tui.New(st, e.actor, tui.Options{Ctx: ctx})
 	defer app.Close()
 	p := tea.NewProgram(app, tea.WithContext(ctx))
-	if _, err := p.Run(); err != nil && ctx.Err() == nil {
+
+	// The outbox is sent in the background while the cockpit is open; the
+	// status bar shows it as a task. It stops with the program, after the
+	// batch in flight, before the store is closed.
+	workCtx, stopWork := context.WithCancel(ctx)
+	worked := make(chan error, 1)
+	go func() {
+		worked <- dispatchWorker{st: st, via: "cockpit", notify: p.Send}.run(workCtx)
+	}()
+	_, err = p.Run()
+	stopWork()
+	if werr := <-worked; werr != nil {
+		fmt.Fprintf(e.stderr, "karton: background dispatch: %s\n", oneLine(werr.Error()))
+	}
+	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("cockpit: %w", err)
 	}
 	return nil

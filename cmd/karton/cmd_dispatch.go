@@ -11,6 +11,7 @@ import (
 	"sort"
 	"syscall"
 
+	"karton/links"
 	"karton/model"
 	"karton/store"
 )
@@ -20,14 +21,25 @@ import (
 
 func dispatchCmd(fs *flag.FlagSet) runFunc {
 	once := fs.Bool("once", false, "send what is due now and exit (default: keep sending until interrupted)")
+	base := fs.String("base", "", "public address of the return channel (`karton serve --http`) the links in messages point to, e.g. https://k.example.com; remembered in the store (admin)")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
 		if len(args) > 0 {
 			return usagef("unexpected argument %q", args[0])
 		}
+		if *base != "" {
+			if _, err := links.NormalizeBase(*base); err != nil {
+				return usagef("--base: %v", err)
+			}
+		}
 		st, err := e.open()
 		if err != nil {
 			return err
+		}
+		if *base != "" {
+			if err := st.Update(e.actor, func(tx *store.Tx) error { return tx.SetLinkBase(*base) }); err != nil {
+				return fmt.Errorf("--base: %w", err)
+			}
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()

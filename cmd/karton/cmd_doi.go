@@ -13,16 +13,12 @@ import (
 	"karton/web"
 )
 
-// metaHTTPBase is where `karton http --base` remembers the public address,
-// so that links made by other commands point to the same listener.
-const metaHTTPBase = "http.base"
-
 func consentRequestDOICmd(fs *flag.FlagSet) runFunc {
 	customer := fs.String("customer", "", "customer id or email address")
 	channel := fs.String("channel", "email", "channel kind to confirm (email)")
 	purpose := fs.String("purpose", "", "purpose name (see `karton purpose list`)")
 	via := fs.String("via", "", "email channel (name or id) whose connector sends the email (default: the first active email channel, preferring smtp)")
-	base := fs.String("base", "", "public address of `karton http` the link points to (default: the last `karton http --base`, else the channel's unsubscribe_base)")
+	base := fs.String("base", "", "public address of `karton http` the link points to (default: the store's, set by `karton serve --base` or `karton http --base`, else the channel's unsubscribe_base)")
 	textVersion := fs.String("text-version", "", "version of the consent text the person agreed to")
 	source := fs.String("source", "operator", "where the request came from: operator, form, call, …")
 	asJSON := jsonFlag(fs)
@@ -36,7 +32,7 @@ func consentRequestDOICmd(fs *flag.FlagSet) runFunc {
 		}
 		b := *base
 		if b == "" {
-			if b, err = st.Meta(metaHTTPBase); err != nil {
+			if b, err = st.LinkBase(); err != nil {
 				return err
 			}
 		}

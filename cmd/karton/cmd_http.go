@@ -13,12 +13,12 @@ import (
 	"karton/web"
 )
 
-// httpCmd runs the HTTP return channel on its own. `karton serve` will
-// take these flags over (--http ADDR, --no-ssh) and mount the same server
-// next to the SSH cockpit.
+// httpCmd runs the HTTP return channel on its own: no SSH, no dispatcher.
+// `karton serve --http ADDR` runs the same server next to the SSH cockpit
+// and the dispatcher (and `karton serve --http ADDR --no-ssh` without SSH).
 func httpCmd(fs *flag.FlagSet) runFunc {
 	listen := fs.String("listen", web.DefaultAddr, "address to listen on")
-	base := fs.String("base", "", "public address links point to, e.g. https://k.example.com (default http://LISTEN); remembered for `karton consent request-doi`")
+	base := fs.String("base", "", "public address links point to, e.g. https://k.example.com; remembered in the store for the links in messages and DOI emails (default: the remembered one, else http://LISTEN)")
 	org := fs.String("organisation", "", "sender name shown on pages and in confirmation emails")
 	doiChannel := fs.String("doi-channel", "", "email channel (name or id) that sends DOI confirmation emails for sign-ups")
 	trustProxy := fs.Bool("trust-proxy", false, "take the client address from X-Forwarded-For (only behind a proxy that sets it)")
@@ -41,13 +41,19 @@ func runHTTP(ctx context.Context, e *env, opts web.Options) error {
 	if err != nil {
 		return err
 	}
+	given := opts.Base != ""
+	if !given {
+		if opts.Base, err = st.LinkBase(); err != nil {
+			return err
+		}
+	}
 	srv, err := web.New(st, opts)
 	if err != nil {
 		return usagef("--base: %v", err)
 	}
-	if opts.Base != "" {
-		if err := st.Update(e.actor, func(tx *store.Tx) error { return tx.SetMeta(metaHTTPBase, srv.Base()) }); err != nil {
-			return err
+	if given {
+		if err := st.Update(e.actor, func(tx *store.Tx) error { return tx.SetLinkBase(srv.Base()) }); err != nil {
+			return fmt.Errorf("--base: %w", err)
 		}
 	}
 	fmt.Fprintf(e.stdout, "karton http: serving the return channel on %s (links point to %s); stop with Ctrl-C\n", opts.Addr, srv.Base())

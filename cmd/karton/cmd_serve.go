@@ -8,16 +8,22 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+
+	"karton/links"
 	"karton/model"
 	"karton/store"
 	"karton/tui/serve"
+	"karton/web"
 )
 
 // maxSessionsLimit keeps --max-sessions to what one process and one bbolt
@@ -25,15 +31,72 @@ import (
 const maxSessionsLimit = 10000
 
 func serveCmd(fs *flag.FlagSet) runFunc {
-	listen := fs.String("listen", serve.DefaultAddr, "address to listen on; 0.0.0.0:2222 serves every interface")
+	listen := fs.String("listen", serve.DefaultAddr, "SSH address to listen on; 0.0.0.0:2222 serves every interface")
 	hostKey := fs.String("host-key", "", "the server's private host key, generated on first start (default: ssh_host_ed25519_key beside the store)")
 	maxSessions := fs.Int("max-sessions", serve.DefaultMaxSessions, "sessions served at once; the next is refused with a message")
 	idle := fs.Duration("idle-timeout", serve.DefaultIdleTimeout, "end a session after this long without input, e.g. 15m; 0 never does")
 	logFile := fs.String("log", "", "append JSON logs to this file instead of writing text logs to stderr")
 	demo := fs.Bool("demo", false, "mask personal data for everyone, whatever their role (for screen sharing)")
+	httpAddr := &optionalAddr{def: web.DefaultAddr}
+	fs.Var(httpAddr, "http", "also serve the HTTP return channel (DOI links, unsubscribes, clicks, inbound events) on ADDR: --http ADDR, or --http alone for "+web.DefaultAddr)
+	noSSH := fs.Bool("no-ssh", false, "serve only the HTTP return channel and the dispatcher, no SSH (needs --http)")
+	base := fs.String("base", "", "public address the links in messages point to, e.g. https://k.example.com; remembered in the store (default: the remembered one, else http://HTTP-ADDR)")
+	org := fs.String("organisation", "", "sender name shown on the return channel's pages and in confirmation emails")
+	trustProxy := fs.Bool("trust-proxy", false, "take the client address from X-Forwarded-For (only behind a proxy that sets it)")
 	return func(e *env, args []string) error {
-		return runServe(e, args, serveFlags{listen: *listen, hostKey: *hostKey, maxSessions: *maxSessions, idle: *idle, logFile: *logFile, demo: *demo})
+		f := serveFlags{listen: *listen, hostKey: *hostKey, maxSessions: *maxSessions, idle: *idle, logFile: *logFile, demo: *demo,
+			noSSH: *noSSH, base: *base, organisation: *org, trustProxy: *trustProxy}
+		// --http takes its address as the next word too ("--http
+		// 127.0.0.1:8080"), which the flag package hands over as an
+		// argument because --http may also stand alone.
+		if httpAddr.bare && len(args) > 0 {
+			if _, _, err := net.SplitHostPort(args[0]); err == nil {
+				httpAddr.addr, args = args[0], args[1:]
+			}
+		}
+		f.http = httpAddr.addr
+		if f.noSSH {
+			var sshOnly []string
+			fs.Visit(func(fl *flag.Flag) {
+				switch fl.Name {
+				case "listen", "host-key", "max-sessions", "idle-timeout", "demo":
+					sshOnly = append(sshOnly, "--"+fl.Name)
+				}
+			})
+			if len(sshOnly) > 0 {
+				return usagef("%s configure SSH, which --no-ssh turns off", strings.Join(sshOnly, ", "))
+			}
+		}
+		return runServe(e, args, f)
 	}
+}
+
+// optionalAddr is a flag that may stand alone (--http: the default
+// address) or take an address (--http=ADDR, --http ADDR).
+type optionalAddr struct {
+	def  string
+	addr string // "" when not given
+	bare bool   // given without an address (so far)
+}
+
+func (o *optionalAddr) String() string { return o.addr }
+
+// IsBoolFlag lets the flag stand alone.
+func (o *optionalAddr) IsBoolFlag() bool { return true }
+
+func (o *optionalAddr) Set(v string) error {
+	switch v {
+	case "true":
+		o.addr, o.bare = o.def, true
+	case "false":
+		o.addr, o.bare = "", false
+	default:
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("%q: give HOST:PORT, e.g. %s", v, o.def)
+		}
+		o.addr, o.bare = v, false
+	}
+	return nil
 }
 
 type serveFlags struct {
@@ -43,7 +106,16 @@ type serveFlags struct {
 	idle        time.Duration
 	logFile     string
 	demo        bool
+
+	http         string // the return channel's address; "" for none
+	noSSH        bool
+	base         string
+	organisation string
+	trustProxy   bool
 }
+
+// serveShutdownBudget is how long a stop may take, for everything.
+const serveShutdownBudget = serve.DefaultShutdownTimeout
 
 func runServe(e *env, args []string, f serveFlags) error {
 	if len(args) > 0 {
@@ -58,6 +130,14 @@ func runServe(e *env, args []string, f serveFlags) error {
 	if _, _, err := net.SplitHostPort(f.listen); err != nil {
 		return usagef("--listen %q: %v; give HOST:PORT, e.g. 127.0.0.1:2222", f.listen, err)
 	}
+	if f.noSSH && f.http == "" {
+		return usagef("--no-ssh leaves nothing to serve without --http; give --http [ADDR]")
+	}
+	if f.base != "" {
+		if _, err := links.NormalizeBase(f.base); err != nil {
+			return usagef("--base: %v", err)
+		}
+	}
 	logger, closeLog, err := serveLogger(e.stderr, f.logFile)
 	if err != nil {
 		return err
@@ -68,6 +148,56 @@ func runServe(e *env, args []string, f serveFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.base != "" {
+		if err := st.Update(e.actor, func(tx *store.Tx) error { return tx.SetLinkBase(f.base) }); err != nil {
+			return fmt.Errorf("--base: %w", err)
+		}
+	}
+
+	// The return channel: its listener is bound now, so that a busy port
+	// is an error before anything runs.
+	var rc *returnChannel
+	if f.http != "" {
+		if rc, err = newReturnChannel(st, f, logger); err != nil {
+			return err
+		}
+	}
+	linkBase := ""
+	if rc != nil {
+		linkBase = rc.srv.Base()
+	}
+	var sessions *serve.Server // set before the services start
+	worker := dispatchWorker{st: st, via: "serve", linkBase: linkBase,
+		notify: func(m tea.Msg) {
+			if sessions != nil {
+				sessions.Broadcast(m)
+			}
+		},
+		onBatch: func(r store.DispatchReport) {
+			logger.Info("dispatched", "claimed", r.Claimed, "sent", r.Sent, "suppressed_at_dispatch", r.Suppressed, "retrying", r.Retrying,
+				"dead", r.Dead, "cancelled", r.Cancelled, "deferred", r.Deferred, "released", r.Released, "cost", int64(r.Cost), "errors", strings.Join(r.Errors, "; "))
+		},
+		onError: func(err error) { logger.Error("dispatch failed", "err", err) },
+	}
+	services := []func(context.Context) error{worker.run}
+	if rc != nil {
+		services = append(services, rc.serve)
+	}
+
+	// Signals first, so that a ctrl+c from here on shuts down gracefully.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if f.noSSH {
+		printReturnChannel(e, st, rc)
+		err := runServices(ctx, st, logger, services)
+		e.st = nil // runServices closed the store
+		if err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		fmt.Fprintln(e.stdout, "Karton server stopped; the store is closed.")
+		return nil
+	}
+
 	hostKey := f.hostKey
 	if hostKey == "" {
 		hostKey = filepath.Join(filepath.Dir(e.path()), "ssh_host_ed25519_key")
@@ -77,27 +207,27 @@ func runServe(e *env, args []string, f serveFlags) error {
 		idle = -1 // serve.Options: negative is never, 0 the default
 	}
 	srv, err := serve.New(st, serve.Options{
-		HostKeyPath: hostKey,
-		MaxSessions: f.maxSessions,
-		IdleTimeout: idle,
-		Demo:        f.demo,
-		Logger:      logger,
-		Exec:        remoteCommand(st),
-		// The dispatcher (issue 5) joins here:
-		// Services: []func(ctx context.Context) error{dispatcher.Run},
+		HostKeyPath:     hostKey,
+		MaxSessions:     f.maxSessions,
+		IdleTimeout:     idle,
+		ShutdownTimeout: serveShutdownBudget,
+		Demo:            f.demo,
+		Logger:          logger,
+		Exec:            remoteCommand(st),
+		Services:        services,
 	})
 	if err != nil {
+		rc.close()
 		return err
 	}
-
-	// Signals first, so that a ctrl+c from here on shuts down gracefully.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sessions = srv
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
+		rc.close()
 		return fmt.Errorf("cannot listen on %s: %w; choose another address with --listen", f.listen, unwrapOp(err))
 	}
 	printServing(e, st, srv.HostKey(), ln.Addr(), f.demo)
+	printReturnChannel(e, st, rc)
 
 	err = srv.Serve(ctx, ln)
 	e.st = nil // Serve closed the store
@@ -106,6 +236,112 @@ func runServe(e *env, args []string, f serveFlags) error {
 	}
 	fmt.Fprintln(e.stdout, "Karton server stopped; the store is closed.")
 	return nil
+}
+
+// returnChannel is the HTTP return channel inside `karton serve`.
+type returnChannel struct {
+	srv *web.Server
+	ln  net.Listener
+}
+
+func newReturnChannel(st *store.Store, f serveFlags, logger *slog.Logger) (*returnChannel, error) {
+	base := f.base
+	if base == "" {
+		var err error
+		if base, err = st.LinkBase(); err != nil {
+			return nil, err
+		}
+	}
+	if host, _, _ := net.SplitHostPort(f.http); base == "" && (host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified()) {
+		return nil, usagef("--http %s listens on every interface, so links cannot point to it; give --base with the public address, e.g. --base https://k.example.com", f.http)
+	}
+	srv, err := web.New(st, web.Options{
+		Addr: f.http, Base: base, Organisation: f.organisation, TrustForwardedFor: f.trustProxy, Logger: logger,
+		// Part of serve's budget: the services must stop before the store
+		// closes, and everything within serveShutdownBudget.
+		ShutdownTimeout: serveShutdownBudget / 2,
+	})
+	if err != nil {
+		return nil, usagef("--base: %v", err)
+	}
+	ln, err := net.Listen("tcp", f.http)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s for --http: %w; choose another address", f.http, unwrapOp(err))
+	}
+	return &returnChannel{srv: srv, ln: ln}, nil
+}
+
+// serve is the return channel as a service: it serves until ctx ends.
+func (rc *returnChannel) serve(ctx context.Context) error {
+	err := rc.srv.Serve(ctx, rc.ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// close releases the listener of a return channel that never served.
+func (rc *returnChannel) close() {
+	if rc != nil {
+		rc.ln.Close()
+	}
+}
+
+func printReturnChannel(e *env, st *store.Store, rc *returnChannel) {
+	w := e.stdout
+	if rc == nil {
+		fmt.Fprintln(w, "return channel: off (--http [ADDR] serves DOI links, unsubscribes, clicks and inbound events)")
+	} else {
+		fmt.Fprintf(w, "return channel: http://%s (links in messages point to %s)\n", rc.ln.Addr(), rc.srv.Base())
+	}
+	fmt.Fprintf(w, "dispatcher: sends due outbox messages of %s in the background\n", filepath.Base(st.Path()))
+}
+
+// runServices runs the services of `karton serve --no-ssh` until ctx ends
+// (or one fails), then stops them and closes the store, all within
+// serveShutdownBudget.
+func runServices(ctx context.Context, st *store.Store, logger *slog.Logger, services []func(context.Context) error) error {
+	svcCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	failed := make(chan error, len(services))
+	var wg sync.WaitGroup
+	for _, svc := range services {
+		wg.Go(func() {
+			if err := svc(svcCtx); err != nil && !errors.Is(err, context.Canceled) {
+				logger.Error("service stopped", "err", err)
+				failed <- err
+			}
+		})
+	}
+	logger.Info("serving", "store", st.Path(), "ssh", false)
+	var errs []error
+	select {
+	case <-ctx.Done():
+	case err := <-failed:
+		errs = append(errs, err)
+	}
+	start := time.Now()
+	logger.Info("shutting down")
+	cancel()
+	stopped := make(chan struct{})
+	go func() { wg.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(serveShutdownBudget * 8 / 10):
+		errs = append(errs, errors.New("a service did not stop in time"))
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- st.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	case <-time.After(time.Until(start.Add(serveShutdownBudget))):
+		errs = append(errs, fmt.Errorf("the store did not close within %s: a transaction is still running; it will be rolled back, committed data is safe", serveShutdownBudget))
+	}
+	logger.Info("shut down", "took", time.Since(start).String())
+	return errors.Join(errs...)
 }
 
 func printServing(e *env, st *store.Store, hk serve.HostKey, addr net.Addr, demo bool) {

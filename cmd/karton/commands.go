@@ -33,7 +33,7 @@ var commands = []command{
 	{path: "campaign reject", args: "ID [--note TEXT]", summary: "send a submitted or approved campaign back to draft", setup: campaignRejectCmd},
 	{path: "campaign preflight", args: "STEP [--json] [--sample N]", summary: "what launching a step would decide now; changes nothing", setup: campaignPreflightCmd},
 	{path: "campaign launch", args: "STEP [--json] [--batch N]", summary: "record a consent decision per audience member and queue the allowed messages", setup: campaignLaunchCmd},
-	{path: "dispatch", args: "[--once] [--json]", summary: "send the outbox through the channels' connectors, re-checking consent", setup: dispatchCmd},
+	{path: "dispatch", args: "[--once] [--base URL] [--json]", summary: "send the outbox through the channels' connectors, re-checking consent (serve and the cockpit also do it in the background)", setup: dispatchCmd},
 	{path: "outbox list", args: "[--step STEP] [--status S] [--limit N] [--json]", summary: "messages in the outbox, dead letters included", setup: outboxListCmd},
 	{path: "outbox retry", args: "ID | --step STEP | --all", summary: "queue dead letters again", setup: outboxRetryCmd},
 	{path: "import", args: "customers|purchases|interactions|consents FILE [--source NAME] [--map COLUMN=FIELD …] [--dry-run] [--strict] [--json]", summary: "import CSV or JSON Lines from another system as a batch; rejected rows are reported", setup: importCmd},
@@ -57,6 +57,6 @@ var commands = []command{
 	{path: "source add", args: "NAME --secret-file F", summary: "allow a system to post signed events to /events (admin)", setup: sourceAddCmd},
 	{path: "source list", args: "[--json]", summary: "list inbound sources and their secret fingerprints", setup: sourceListCmd},
 	{path: "source remove", args: "NAME", summary: "refuse a source's events from now on (admin)", setup: noFlags(runSourceRemove)},
-	{path: "http", args: "[--listen ADDR] [--base URL]", summary: "serve the HTTP return channel: DOI links, unsubscribes, clicks, inbound events", setup: httpCmd},
-	{path: "serve", args: "[--listen ADDR] [--host-key PATH] [--max-sessions N] [--idle-timeout D] [--log FILE] [--demo]", summary: "serve the cockpit over SSH to many users (ssh -p 2222 localhost)", setup: serveCmd},
+	{path: "http", args: "[--listen ADDR] [--base URL] [--organisation NAME] [--doi-channel CH] [--trust-proxy]", summary: "serve only the HTTP return channel (no SSH, no dispatcher): DOI links, unsubscribes, clicks, inbound events", setup: httpCmd},
+	{path: "serve", args: "[--listen ADDR] [--http [ADDR]] [--no-ssh] [--base URL] [--host-key PATH] [--max-sessions N] [--idle-timeout D] [--log FILE] [--demo]", summary: "serve the cockpit over SSH (ssh -p 2222 localhost), the dispatcher, and with --http the return channel; one process owns the store", setup: serveCmd},
 }

@@ -194,7 +194,7 @@ func mustMeta(t *testing.T, db string) string {
 	st, err := store.Open(db, store.Options{})
 	require.NoError(t, err)
 	defer st.Close()
-	v, err := st.Meta(metaHTTPBase)
+	v, err := st.Meta(store.MetaLinkBase)
 	require.NoError(t, err)
 	return v
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"karton/links"
 	"karton/model"
 )
 
@@ -177,6 +178,8 @@ type Setting struct {
 	Help     string
 }
 
+const unsubscribeBaseHelp = "public address of the return channel for this channel's unsubscribe and click links (default: the store's, `karton serve --base`); read by the outbox relay"
+
 // settingsByKind is the documented key table; New rejects any other key.
 var settingsByKind = map[model.ConnectorKind][]Setting{
 	model.ConnectorFile: {
@@ -184,6 +187,7 @@ var settingsByKind = map[model.ConnectorKind][]Setting{
 		{Key: "format", Default: "csv", Help: "csv or jsonl"},
 		{Key: "delimiter", Default: ",", Help: `CSV field separator, one character (";" for German Excel)`},
 		{Key: "bom", Default: "false", Help: "start new CSV files with a UTF-8 byte order mark for Excel"},
+		{Key: "unsubscribe_base", Help: unsubscribeBaseHelp},
 	},
 	model.ConnectorWebhook: {
 		{Key: "url", Required: true, Help: "http(s) endpoint receiving one JSON POST per message"},
@@ -192,6 +196,7 @@ var settingsByKind = map[model.ConnectorKind][]Setting{
 		{Key: "timeout", Default: "10s", Help: "per request"},
 		{Key: "retries", Default: "3", Help: "retries for retryable failures, 0–10"},
 		{Key: "backoff", Default: "1s", Help: "wait before the first retry; doubles with jitter, capped at 1m"},
+		{Key: "unsubscribe_base", Help: unsubscribeBaseHelp},
 	},
 	model.ConnectorSMTP: {
 		{Key: "host", Required: true, Help: "SMTP relay host"},
@@ -202,7 +207,7 @@ var settingsByKind = map[model.ConnectorKind][]Setting{
 		{Key: "password", Help: `SMTP AUTH password; "file:/path" reads it from a file`},
 		{Key: "tls", Default: "starttls", Help: "none, starttls or tls"},
 		{Key: "timeout", Default: "30s", Help: "connect and command timeout"},
-		{Key: "unsubscribe_base", Help: "base of unsubscribe links, used by the outbox relay"},
+		{Key: "unsubscribe_base", Help: unsubscribeBaseHelp},
 	},
 	model.ConnectorDry: {},
 }
@@ -225,6 +230,11 @@ func New(ch model.Channel, opts Options) (Connector, error) {
 		return nil, s.err()
 	}
 	s.checkKeys()
+	if v := s.str("unsubscribe_base", ""); v != "" {
+		if _, err := links.NormalizeBase(v); err != nil {
+			s.add("connector.unsubscribe_base", "%q is not an absolute http(s) URL without query, like https://k.example.com", v)
+		}
+	}
 	var c Connector
 	// The constructors return nil when the settings are unusable.
 	switch ch.Connector.Kind {

@@ -57,8 +57,18 @@
 //	password          SMTP AUTH password; "file:/path" reads it from a file
 //	tls               none | starttls | tls (default starttls)
 //	timeout           connect and command timeout (default 30s)
-//	unsubscribe_base  not read by the connector: the outbox relay builds the
-//	                  per-message unsubscribe URLs from it
+//	unsubscribe_base  see below
+//
+// file, webhook and smtp also take
+//
+//	unsubscribe_base  public address of the return channel (`karton serve
+//	                  --http`) for this channel's links, e.g. a brand's own
+//	                  domain proxied to it; default: the store's link base.
+//	                  Not read by the connector: the outbox relay puts the
+//	                  per-message unsubscribe link into Message.UnsubscribeURL
+//	                  (smtp: List-Unsubscribe and List-Unsubscribe-Post
+//	                  headers; file: the unsubscribe_url column; webhook: the
+//	                  unsubscribe_url field) and click links into the body.
 //
 // dry — no settings; records nothing outside and counts what it was given.
 //

@@ -39,6 +39,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"charm.land/wish/v2"
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
@@ -420,6 +421,16 @@ func (s *Server) Online() int {
 		seen[se.actor.Name] = struct{}{}
 	}
 	return len(seen)
+}
+
+// Broadcast sends msg to the cockpit of every open session, in the order
+// Broadcast is called, without waiting for them. Services use it to show
+// what they do (the dispatcher's task in the status bar: the messages of
+// tui/common). A session that opens later does not get earlier messages.
+func (s *Server) Broadcast(msg tea.Msg) {
+	for _, se := range s.sessionSnapshot() {
+		se.post(msg)
+	}
 }
 
 // Sessions is the number of open sessions.

@@ -75,6 +75,47 @@ type session struct {
 	mu      sync.Mutex
 	program *tea.Program
 	reason  *endReason
+	// notes are messages from the server's services waiting to be sent
+	// to the program, in order; pumping says a goroutine is sending them.
+	notes   []tea.Msg
+	pumping bool
+}
+
+// maxNotes caps the messages waiting for a session that does not read
+// them (a program stuck in an update); later ones are dropped.
+const maxNotes = 256
+
+// post hands msg to the session's program in the order posted, without
+// waiting for it: a busy session must not hold up the service that tells
+// it something (the dispatcher).
+func (se *session) post(msg tea.Msg) {
+	se.mu.Lock()
+	p := se.program
+	if p == nil || se.reason != nil || len(se.notes) >= maxNotes {
+		se.mu.Unlock()
+		return
+	}
+	se.notes = append(se.notes, msg)
+	if se.pumping {
+		se.mu.Unlock()
+		return
+	}
+	se.pumping = true
+	se.mu.Unlock()
+	go func() {
+		for {
+			se.mu.Lock()
+			if len(se.notes) == 0 {
+				se.pumping = false
+				se.mu.Unlock()
+				return
+			}
+			m := se.notes[0]
+			se.notes = se.notes[1:]
+			se.mu.Unlock()
+			p.Send(m) // returns at once when the program has ended
+		}
+	}()
 }
 
 // end asks the session's program to quit, recording why; the first reason
