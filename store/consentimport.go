@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"karton/model"
@@ -58,10 +60,33 @@ var errDryRun = errors.New("dry run")
 // maxLineBytes caps one JSON line (evidence is capped at 4 KiB).
 const maxLineBytes = 64 << 10
 
+// consentChunk is how many lines are parsed and written in one
+// transaction. Each event for a random customer dirties a page of the
+// customer-clustered ledger and one of the projection, and every commit
+// rewrites the branch pages above them, so fewer, larger transactions
+// write less; the cap bounds the memory of one transaction.
+const consentChunk = 50_000
+
+// parsedConsent is a line that passed the checks needing no store.
+type parsedConsent struct {
+	line  int
+	ev    model.ConsentEvent
+	evi   model.Evidence
+	cid   model.CustomerID
+	email string
+}
+
 // ImportConsents reads consent events as JSON Lines and appends the valid
 // ones in batches; every invalid line is reported with its number and
 // reason and nothing of it is written. With dryRun every check runs
 // (including those against the store) and each batch is rolled back.
+//
+// Lines are parsed in parallel; events are appended in file order (ledger
+// ids, customers created by email and audit entries follow the file), but
+// their customer-clustered records and projections are written in customer
+// order at the end of each batch's transaction. The import's own audit
+// entry is written in the transaction of the last batch, so the whole
+// import is durable when this returns.
 func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun bool) (ImportReport, error) {
 	rep := ImportReport{File: name, DryRun: dryRun, Rejections: []Rejection{}}
 	if err := by.Require(model.PermEditCustomers, "import consent events"); err != nil {
@@ -70,19 +95,6 @@ func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun 
 	hash := sha256.New()
 	sc := bufio.NewScanner(io.TeeReader(r, hash))
 	sc.Buffer(make([]byte, 0, 64<<10), maxLineBytes)
-	type parsed struct {
-		line  int
-		ev    model.ConsentEvent
-		evi   model.Evidence
-		cid   model.CustomerID
-		email string
-	}
-	var batch []parsed
-	lineNo := 0
-	reject := func(line int, format string, args ...any) {
-		rep.Rejected++
-		rep.Rejections = append(rep.Rejections, Rejection{Line: line, Reason: fmt.Sprintf(format, args...)})
-	}
 	var purposes map[string]model.PurposeID
 	if err := s.View(by, func(rd *Reader) error {
 		ps, err := rd.Purposes()
@@ -94,108 +106,180 @@ func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun 
 	}); err != nil {
 		return rep, err
 	}
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	var (
+		chunk  lineChunk
+		batch  []parsedConsent
+		lineNo int
+	)
+	for eof := false; !eof; {
+		chunk.reset()
+		for chunk.len() < consentChunk {
+			if !sc.Scan() {
+				eof = true
+				break
+			}
+			lineNo++
+			if raw := bytes.TrimSpace(sc.Bytes()); len(raw) > 0 {
+				chunk.add(lineNo, raw)
+			}
 		}
-		written, created := 0, 0
+		if eof {
+			if err := sc.Err(); err != nil {
+				if errors.Is(err, bufio.ErrTooLong) {
+					return rep, fmt.Errorf("line %d is longer than %d KiB; is this a JSON Lines file?", lineNo+1, maxLineBytes>>10)
+				}
+				return rep, fmt.Errorf("read %s: %w", name, err)
+			}
+			rep.SHA256 = hex.EncodeToString(hash.Sum(nil))
+		}
+		rep.Read += chunk.len()
 		var rejected []Rejection
-		err := s.Update(by, func(t *Tx) error {
-			written, created, rejected = 0, 0, rejected[:0]
-			rd := t.Reader()
-			for i := range batch {
-				p := &batch[i]
-				cid := p.cid
-				if cid == 0 {
-					c, err := rd.CustomerByEmail(p.email)
-					switch {
-					case err == nil:
-						cid = c.ID
-					case errors.Is(err, ErrNotFound):
-						nc := model.Customer{Email: p.email}
-						if err := t.InsertCustomer(&nc); err != nil {
-							rejected = append(rejected, Rejection{p.line, "customer_email: " + err.Error()})
-							continue
-						}
-						cid = nc.ID
-						created++
-					default:
-						return err
-					}
-				}
-				p.ev.CustomerID = cid
-				if err := t.AppendConsent(&p.ev, p.evi); err != nil {
-					if isRowError(err) {
-						rejected = append(rejected, Rejection{p.line, err.Error()})
-						continue
-					}
-					return err
-				}
-				written++
-			}
-			if dryRun {
-				return errDryRun
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, errDryRun) {
-			return err
-		}
-		rep.Written += written
-		rep.CustomersCreated += created
+		batch, rejected = chunk.parse(purposes, batch[:0])
 		rep.Rejected += len(rejected)
 		rep.Rejections = append(rep.Rejections, rejected...)
-		batch = batch[:0]
-		return nil
-	}
-	for sc.Scan() {
-		lineNo++
-		raw := bytes.TrimSpace(sc.Bytes())
-		if len(raw) == 0 {
+		if len(batch) == 0 && !(eof && !dryRun) {
 			continue
 		}
-		rep.Read++
-		var l ConsentLine
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&l); err != nil {
-			reject(lineNo, "not a JSON object with consent fields: %v", err)
-			continue
-		}
-		ev, evi, cid, email, err := l.toEvent(purposes)
-		if err != nil {
-			reject(lineNo, "%v", err)
-			continue
-		}
-		batch = append(batch, parsed{lineNo, ev, evi, cid, email})
-		if len(batch) >= 5000 {
-			if err := flush(); err != nil {
-				return rep, err
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return rep, fmt.Errorf("line %d is longer than %d KiB; is this a JSON Lines file?", lineNo+1, maxLineBytes>>10)
-		}
-		return rep, fmt.Errorf("read %s: %w", name, err)
-	}
-	if err := flush(); err != nil {
-		return rep, err
-	}
-	rep.SHA256 = hex.EncodeToString(hash.Sum(nil))
-	sortRejections(rep.Rejections)
-	if !dryRun {
-		summary, _ := json.Marshal(rep)
-		err := s.Update(by, func(t *Tx) error {
-			t.change(ChangeImport, 0)
-			return t.Audit("import.consents", "file:"+name, summary)
-		})
-		if err != nil {
+		if err := s.writeConsentBatch(by, batch, &rep, dryRun, eof); err != nil {
 			return rep, err
 		}
 	}
+	sortRejections(rep.Rejections)
 	return rep, nil
+}
+
+// writeConsentBatch appends a batch of parsed lines in one transaction
+// and adds what it did to rep. In the last batch (final) of a real import
+// it also writes the import's audit entry with the whole report.
+func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *ImportReport, dryRun, final bool) error {
+	written, created := 0, 0
+	var rejected []Rejection
+	err := s.Update(by, func(t *Tx) error {
+		written, created, rejected = 0, 0, rejected[:0]
+		t.deferConsentPuts = true
+		emails := t.bucket(bCustEmail)
+		for i := range batch {
+			p := &batch[i]
+			cid := p.cid
+			if cid == 0 {
+				// The index alone names the customer; AppendConsent loads it.
+				if v := emails.Get([]byte(model.NormalizeEmail(p.email))); v != nil {
+					cid = model.CustomerID(readU64(v))
+				} else {
+					nc := model.Customer{Email: p.email}
+					if err := t.InsertCustomer(&nc); err != nil {
+						rejected = append(rejected, Rejection{p.line, "customer_email: " + err.Error()})
+						continue
+					}
+					cid = nc.ID
+					created++
+				}
+			}
+			p.ev.CustomerID = cid
+			if err := t.AppendConsent(&p.ev, p.evi); err != nil {
+				if isRowError(err) {
+					rejected = append(rejected, Rejection{p.line, err.Error()})
+					continue
+				}
+				return err
+			}
+			written++
+		}
+		if dryRun {
+			return errDryRun
+		}
+		if final {
+			sum := *rep
+			sum.Written += written
+			sum.CustomersCreated += created
+			sum.Rejected += len(rejected)
+			sum.Rejections = append(slices.Clone(sum.Rejections), rejected...)
+			sortRejections(sum.Rejections)
+			summary, _ := json.Marshal(sum)
+			t.change(ChangeImport, 0)
+			return t.Audit("import.consents", "file:"+sum.File, summary)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errDryRun) {
+		return err
+	}
+	rep.Written += written
+	rep.CustomersCreated += created
+	rep.Rejected += len(rejected)
+	rep.Rejections = append(rep.Rejections, rejected...)
+	return nil
+}
+
+// lineChunk holds the non-empty lines of one batch, copied into one
+// buffer (the scanner reuses its own).
+type lineChunk struct {
+	buf   []byte
+	ends  []int // end of each line in buf
+	lines []int // line numbers
+}
+
+func (c *lineChunk) reset() {
+	c.buf, c.ends, c.lines = c.buf[:0], c.ends[:0], c.lines[:0]
+}
+
+func (c *lineChunk) len() int { return len(c.lines) }
+
+func (c *lineChunk) add(line int, raw []byte) {
+	c.buf = append(c.buf, raw...)
+	c.ends = append(c.ends, len(c.buf))
+	c.lines = append(c.lines, line)
+}
+
+func (c *lineChunk) raw(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = c.ends[i-1]
+	}
+	return c.buf[start:c.ends[i]]
+}
+
+// parse decodes and checks the chunk's lines on all cores, and returns the
+// valid ones (appended to out) and the rejections, both in line order.
+func (c *lineChunk) parse(purposes map[string]model.PurposeID, out []parsedConsent) ([]parsedConsent, []Rejection) {
+	n := c.len()
+	type result struct {
+		p   parsedConsent
+		err string
+	}
+	res := make([]result, n)
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/512))
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				r := &res[i]
+				r.p.line = c.lines[i]
+				var l ConsentLine
+				dec := json.NewDecoder(bytes.NewReader(c.raw(i)))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&l); err != nil {
+					r.err = fmt.Sprintf("not a JSON object with consent fields: %v", err)
+					continue
+				}
+				var err error
+				if r.p.ev, r.p.evi, r.p.cid, r.p.email, err = l.toEvent(purposes); err != nil {
+					r.err = err.Error()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var rejected []Rejection
+	for i := range res {
+		if res[i].err != "" {
+			rejected = append(rejected, Rejection{Line: res[i].p.line, Reason: res[i].err})
+			continue
+		}
+		out = append(out, res[i].p)
+	}
+	return out, rejected
 }
 
 func sortRejections(r []Rejection) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"slices"
+	"strconv"
 
 	"karton/model"
 )
@@ -68,7 +70,12 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 		}
 	}
 	val := t.keep(encodeConsent(t.scratch[:0], ev))
-	if err := t.bucket(bConsent).Put(appendU64(u64(uint64(ev.CustomerID)), id), val); err != nil {
+	key := t.keep(appendU64(appendU64(t.scratch[:0], uint64(ev.CustomerID)), id))
+	if t.deferConsentPuts {
+		// A bulk import writes the customer-clustered records at the end,
+		// in key order (flushConsentPuts).
+		t.consentPuts = append(t.consentPuts, keyVal{key, val})
+	} else if err := t.bucket(bConsent).Put(key, val); err != nil {
 		return err
 	}
 	if err := t.bucket(bConsentIDs).Put(u64(id), u64(uint64(ev.CustomerID))); err != nil {
@@ -87,7 +94,29 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 	}
 	t.count("consent_events", 1)
 	t.change(ChangeConsent, uint64(ev.CustomerID))
-	return t.Audit("consent."+string(ev.Kind), fmt.Sprintf("customer:%d", ev.CustomerID), val)
+	return t.Audit("consent."+string(ev.Kind), "customer:"+strconv.FormatUint(uint64(ev.CustomerID), 10), val)
+}
+
+// keyVal is a record whose Put is deferred to the end of the transaction.
+type keyVal struct{ k, v []byte }
+
+// flushConsentPuts writes the deferred ledger records in key order, so
+// that consecutive Puts land on the same B+tree pages (each customer's
+// history is one range of the consent bucket), before the projection
+// reads them back.
+func (t *Tx) flushConsentPuts() error {
+	if len(t.consentPuts) == 0 {
+		return nil
+	}
+	slices.SortFunc(t.consentPuts, func(a, b keyVal) int { return bytes.Compare(a.k, b.k) })
+	b := t.bucket(bConsent)
+	for _, kv := range t.consentPuts {
+		if err := b.Put(kv.k, kv.v); err != nil {
+			return err
+		}
+	}
+	t.consentPuts = t.consentPuts[:0]
+	return nil
 }
 
 // purposeExists checks a purpose id once per transaction (purposes are

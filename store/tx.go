@@ -43,6 +43,13 @@ type Tx struct {
 	recount      bool // RebuildConsentState: counters were reset
 	rollups      map[rollupKey]rollupVal
 
+	// deferConsentPuts (set by ImportConsents) gathers the ledger's
+	// customer-clustered records in consentPuts and writes them in key
+	// order at the end (flushConsentPuts). Nothing in such a transaction
+	// may read consent history before the flush.
+	deferConsentPuts bool
+	consentPuts      []keyVal
+
 	// bbolt keeps a reference to every key and value until commit, so
 	// records are encoded into scratch and copied into slab, a few large
 	// allocations instead of one per record.
@@ -163,6 +170,9 @@ func (t *Tx) flush() error {
 				return err
 			}
 		}
+	}
+	if err := t.flushConsentPuts(); err != nil {
+		return err
 	}
 	if err := t.flushConsentState(); err != nil {
 		return err
