@@ -343,6 +343,15 @@ func mailCreative(name, subject, body string, notice bool, links ...string) mode
 	if notice {
 		footer = objectionNotice
 	}
+	// The registered targets appear in the body: the dispatcher replaces
+	// each with its click link (store/links.go).
+	for i, l := range links {
+		if i == 0 {
+			body += "\n\n→ " + l
+		} else {
+			body += "\n→ " + l
+		}
+	}
 	return model.Creative{
 		Name: name, Kind: model.KindEmail, Subject: subject,
 		Body:            body + "\n\nHerzliche Grüße\nIhr " + companyName + "-Team\n\n" + footer,
