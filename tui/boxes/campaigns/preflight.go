@@ -372,7 +372,7 @@ func (b *Box) preflightView(h int) string {
 			if room <= 0 {
 				break
 			}
-			add(fmt.Sprintf("  #%-7s %-22s %s", s.CustomerID, truncate(s.Name, 22), th.Muted.Render(string(s.Reason)+": "+s.Explanation)))
+			add(fmt.Sprintf("  #%-7s %-22s %s", s.CustomerID, truncate(s.Name, 22), th.Muted.Render(s.Explanation)))
 			room--
 		}
 	}

@@ -144,9 +144,9 @@ func (b *Box) timelineView(h int) string {
 	}
 	for i := t.offset; i < len(rows) && i < t.offset+room; i++ {
 		cp := rows[i]
-		name := fit(cp.Name, nameW)
+		name := fit("  "+cp.Name, nameW)
 		if i == t.cursor {
-			name = th.TableSelected.Render(fit(cp.Name, nameW))
+			name = th.TableSelected.Render(fit("› "+cp.Name, nameW))
 		}
 		add(name + " " + timelineBar(th, cp, t.month, days, cell, todayCol))
 	}
