@@ -898,6 +898,9 @@ func (b *Box) viewRow() string {
 		}
 	}
 	right := th.Muted.Render("←/→ view")
+	if b.sub == viewCampaigns && b.snap != nil && len(b.snap.campaigns) > 0 && b.pre == nil && b.form == nil && b.preview == nil {
+		right = th.TablePosition.Render(fmt.Sprintf("%d/%d", b.cursor+1, len(b.snap.campaigns))) + th.Muted.Render(" · ←/→ view")
+	}
 	if b.loading() {
 		right = b.spin.View() + " " + right
 	}
@@ -1036,13 +1039,6 @@ func (b *Box) tableView() string {
 			line = style.Render(ansi.Strip(line))
 		}
 		lines = append(lines, line)
-	}
-	if n := len(b.snap.campaigns); n > rows && len(lines) > 1 {
-		pos := fmt.Sprintf(" %d/%d ", b.cursor+1, n)
-		last := lines[len(lines)-1]
-		if b.offset+rows < n && b.cursor != b.offset+rows-1 {
-			lines[len(lines)-1] = fit(ansi.Truncate(last, tw-lipgloss.Width(pos), ""), tw-lipgloss.Width(pos)) + th.TablePosition.Render(pos)
-		}
 	}
 	for len(lines) < tht {
 		lines = append(lines, strings.Repeat(" ", tw))

@@ -437,7 +437,7 @@ func (b *Box) openNewStep() tea.Cmd {
 	if !cp.Status.Editable() {
 		return common.Info(fmt.Sprintf("%s is %s; steps can only be added to a draft", cp.Name, cp.Status))
 	}
-	base := model.Step{CampaignID: cp.ID, ScheduledAt: cp.Start.Add(10 * time.Hour), DataCategories: []model.DataCategory{model.DataContact}}
+	base := model.Step{CampaignID: cp.ID, ScheduledAt: time.Date(cp.Start.Year(), cp.Start.Month(), cp.Start.Day(), 10, 0, 0, 0, time.UTC), DataCategories: []model.DataCategory{model.DataContact}}
 	if len(b.snap.chanList) > 0 {
 		base.ChannelID = b.snap.chanList[0].ID
 	}
