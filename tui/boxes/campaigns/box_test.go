@@ -116,7 +116,7 @@ func TestRejectAsksForANoteAndGoesBackToDraft(t *testing.T) {
 
 func TestRolesSeeOnlyTheirActions(t *testing.T) {
 	tests := []struct {
-		actor                          model.Actor
+		actor                         model.Actor
 		submit, approve, reject, edit bool
 	}{
 		{screentest.Admin, true, true, true, true},
