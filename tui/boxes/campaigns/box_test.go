@@ -461,3 +461,23 @@ func TestSegmentsListedWithTheirSizes(t *testing.T) {
 	}))
 	assert.Equal(t, want, h.b.sizes[added.ID])
 }
+
+func TestStoreChangesReloadTheBox(t *testing.T) {
+	s := screentest.DemoStore(t, 100)
+	h := newHarness(t, s, viewer, 120, 37)
+	cp := h.selectWhere(func(c model.Campaign) bool { return c.Status == model.StatusSubmitted })
+	assert.Contains(t, h.screen(), "awaiting approval")
+	feed, stop := s.Subscribe()
+	defer stop()
+	// Another session approves it.
+	require.NoError(t, s.Update(manager, func(tx *store.Tx) error {
+		return tx.TransitionCampaign(cp.ID, model.ActionApprove, "")
+	}))
+	h.run(h.b.StoreChanged(<-feed))
+	got, ok := h.b.selected()
+	require.True(t, ok)
+	assert.Equal(t, cp.ID, got.ID, "the cursor stays on the campaign")
+	assert.Equal(t, model.StatusApproved, got.Status)
+	assert.Contains(t, h.screen(), "approved by markus")
+	assert.Nil(t, h.b.StoreChanged([]store.Change{{Kind: store.ChangeConsent}}), "consent changes do not reload campaigns")
+}
