@@ -41,6 +41,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -90,6 +91,12 @@ type Box struct {
 	snap *snapshot
 	seq  uint64
 	busy bool
+	// rows are the campaigns the table shows: all, or those matching the
+	// filter (/).
+	rows        []model.Campaign
+	filter      string
+	filtering   bool
+	filterInput textinput.Model
 
 	sizes    map[model.SegmentID]int
 	sizeErrs map[model.SegmentID]error
@@ -156,6 +163,11 @@ func New(c *common.Context) *Box {
 	b.previewKey = bind("v", "v", "preview creative")
 	b.newStepKey = bind("+", "+", "new step")
 	b.editStepKey = bind("E", "E", "edit step")
+	b.filterInput = textinput.New()
+	b.filterInput.Prompt = "/ "
+	b.filterInput.Placeholder = "name, status, owner or channel kind"
+	b.filterInput.CharLimit = 80
+	b.filterInput.SetStyles(c.Theme.TextInput())
 	b.timeline.month = monthOf(c.Now())
 	b.timeline.prevKey = bind("[", "[", "previous month")
 	b.timeline.nextKey = bind("]", "]", "next month")
@@ -202,6 +214,7 @@ func (b *Box) SetSize(w, h int) {
 func (b *Box) SetTheme(th *theme.Theme) {
 	b.c.Theme = th
 	b.confirm.SetTheme(th)
+	b.filterInput.SetStyles(th.TextInput())
 	b.spin.Style = th.Accent
 	if b.form != nil && b.form.form != nil {
 		b.form.form.WithTheme(formTheme(th))
@@ -211,11 +224,20 @@ func (b *Box) SetTheme(th *theme.Theme) {
 
 func (b *Box) bodyH() int { return max(b.h-1, 1) }
 
+// listH is the room of the table and the detail: the body less the filter
+// line when there is one.
+func (b *Box) listH() int {
+	if b.filtering || b.filter != "" {
+		return max(b.bodyH()-1, 1)
+	}
+	return b.bodyH()
+}
+
 // tableRows is the height the table wants: its rows and header.
 func (b *Box) tableRows() int {
 	n := 3
 	if b.snap != nil {
-		n = len(b.snap.campaigns)
+		n = len(b.rows)
 	}
 	return min(max(n, 3), maxTableRows) + 1
 }
@@ -224,7 +246,7 @@ func (b *Box) layout() {
 	switch {
 	case b.w >= sideWidth:
 		b.arr = arrangeSide
-	case b.bodyH()-b.tableRows()-1 >= minDetailRows:
+	case b.listH()-b.tableRows()-1 >= minDetailRows:
 		b.arr = arrangeStacked
 	default:
 		b.arr = arrangeNarrow
@@ -242,7 +264,7 @@ func (b *Box) layout() {
 
 // tableSize is the table's room in the current arrangement.
 func (b *Box) tableSize() (int, int) {
-	bh := b.bodyH()
+	bh := b.listH()
 	switch b.arr {
 	case arrangeSide:
 		return b.w * 11 / 20, bh
@@ -254,7 +276,7 @@ func (b *Box) tableSize() (int, int) {
 
 // detailSize is the detail's room in the current arrangement.
 func (b *Box) detailSize() (int, int) {
-	bh := b.bodyH()
+	bh := b.listH()
 	switch b.arr {
 	case arrangeSide:
 		tw, _ := b.tableSize()
@@ -269,10 +291,10 @@ func (b *Box) detailSize() (int, int) {
 
 // selected returns the campaign under the cursor.
 func (b *Box) selected() (model.Campaign, bool) {
-	if b.snap == nil || b.cursor < 0 || b.cursor >= len(b.snap.campaigns) {
+	if b.snap == nil || b.cursor < 0 || b.cursor >= len(b.rows) {
 		return model.Campaign{}, false
 	}
-	return b.snap.campaigns[b.cursor], true
+	return b.rows[b.cursor], true
 }
 
 // selectedStep returns the selected step of the selected campaign.
@@ -291,7 +313,7 @@ func (b *Box) selectedStep() (model.Step, bool) {
 func (b *Box) clampCursor() {
 	n := 0
 	if b.snap != nil {
-		n = len(b.snap.campaigns)
+		n = len(b.rows)
 	}
 	b.cursor = max(min(b.cursor, n-1), 0)
 	_, th := b.tableSize()
@@ -323,7 +345,7 @@ func (b *Box) selectCampaign(id model.CampaignID) {
 	if b.snap == nil {
 		return
 	}
-	for i, c := range b.snap.campaigns {
+	for i, c := range b.rows {
 		if c.ID == id {
 			b.moveCursor(i - b.cursor)
 			return
@@ -348,7 +370,7 @@ func (b *Box) redraw() {
 // Capturing implements common.Box: forms, dialogs and the preflight and
 // preview screens take every key.
 func (b *Box) Capturing() bool {
-	return b.form != nil || b.confirm.Active() || b.pre != nil || b.preview != nil || b.segs.capturing()
+	return b.form != nil || b.confirm.Active() || b.pre != nil || b.preview != nil || b.filtering || b.segs.capturing()
 }
 
 // loading reports whether a read or write of the box is in flight.
@@ -440,7 +462,64 @@ func (b *Box) update(msg tea.Msg) tea.Cmd {
 	if b.preview != nil {
 		return b.preview.update(msg)
 	}
+	if b.filtering {
+		var cmd tea.Cmd
+		b.filterInput, cmd = b.filterInput.Update(msg)
+		return cmd
+	}
 	return nil
+}
+
+// applyFilter recomputes the table's rows, keeping the cursor on the same
+// campaign when it still shows.
+func (b *Box) applyFilter() {
+	if b.snap == nil {
+		return
+	}
+	var keep model.CampaignID
+	if cp, ok := b.selected(); ok {
+		keep = cp.ID
+	}
+	q := strings.ToLower(strings.TrimSpace(b.filter))
+	b.rows = b.rows[:0:0]
+	for _, cp := range b.snap.campaigns {
+		hay := strings.ToLower(cp.Name + " " + string(cp.Status) + " " + cp.Owner + " " + b.snap.channelKinds(cp.ID))
+		if q == "" || strings.Contains(hay, q) {
+			b.rows = append(b.rows, cp)
+		}
+	}
+	b.cursor = 0
+	for i, cp := range b.rows {
+		if cp.ID == keep {
+			b.cursor = i
+		}
+	}
+	b.layout()
+}
+
+func (b *Box) filterKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "enter":
+		b.filtering = false
+		b.filterInput.Blur()
+		b.layout()
+		return nil
+	case "esc":
+		b.filtering = false
+		b.filterInput.Blur()
+		b.filterInput.SetValue("")
+		b.filter = ""
+		b.applyFilter()
+		return nil
+	}
+	var cmd tea.Cmd
+	b.filterInput, cmd = b.filterInput.Update(msg)
+	if v := b.filterInput.Value(); v != b.filter {
+		b.filter = v
+		b.step, b.scroll = 0, 0
+		b.applyFilter()
+	}
+	return cmd
 }
 
 func (b *Box) loaded(msg loadedMsg) tea.Cmd {
@@ -457,6 +536,7 @@ func (b *Box) loaded(msg loadedMsg) tea.Cmd {
 	}
 	segsChanged := b.snap == nil || !sameSegments(b.snap.segments, msg.snap.segments)
 	b.snap = msg.snap
+	b.applyFilter()
 	b.layout()
 	if b.pendingSelect != 0 {
 		keep, b.pendingSelect = b.pendingSelect, 0
@@ -501,6 +581,8 @@ func (b *Box) key(msg tea.KeyPressMsg) tea.Cmd {
 		return b.preflightKeys(msg)
 	case b.preview != nil:
 		return b.previewKeys(msg)
+	case b.filtering:
+		return b.filterKey(msg)
 	}
 	if b.sub == viewSegments && b.segs.capturing() {
 		return b.segmentsKey(msg)
@@ -541,6 +623,16 @@ func (b *Box) campaignsKey(msg tea.KeyPressMsg) tea.Cmd {
 	km := b.c.Keys
 	_, dh := b.detailSize()
 	switch {
+	case key.Matches(msg, km.Filter):
+		b.filtering = true
+		b.detailFocus = false
+		b.layout()
+		return b.filterInput.Focus()
+	case !b.detailFocus && b.filter != "" && key.Matches(msg, km.Back):
+		b.filter = ""
+		b.filterInput.SetValue("")
+		b.applyFilter()
+		return nil
 	case key.Matches(msg, b.prevStep):
 		b.selectStep(-1)
 		return nil
@@ -603,7 +695,7 @@ func (b *Box) campaignsKey(msg tea.KeyPressMsg) tea.Cmd {
 		b.moveCursor(-b.cursor)
 	case key.Matches(msg, km.Bottom):
 		if b.snap != nil {
-			b.moveCursor(len(b.snap.campaigns))
+			b.moveCursor(len(b.rows))
 		}
 	}
 	return nil
@@ -643,7 +735,7 @@ func (b *Box) mouse(msg tea.MouseMsg) tea.Cmd {
 		// view row and the table header are above it.
 		tw, _ := b.tableSize()
 		row := m.Y - 3
-		if m.X < tw && row >= 0 && b.snap != nil && b.offset+row < len(b.snap.campaigns) && row < b.tableRows()-1 {
+		if m.X < tw && row >= 0 && b.snap != nil && b.offset+row < len(b.rows) && row < b.tableRows()-1 {
 			b.moveCursor(b.offset + row - b.cursor)
 		}
 	}
@@ -833,7 +925,13 @@ func (b *Box) ShortHelp() []key.Binding {
 	case b.sub == viewSegments:
 		return b.segs.help(b)
 	}
-	out := []key.Binding{b.nextView, km.Timeline}
+	if b.filtering {
+		return []key.Binding{
+			key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
+			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+		}
+	}
+	out := []key.Binding{b.nextView, km.Timeline, km.Filter}
 	if b.detailFocus {
 		out = append(out, km.Back)
 	} else {
@@ -848,7 +946,7 @@ func (b *Box) FullHelp() [][]key.Binding {
 	if b.form != nil {
 		return [][]key.Binding{b.form.help()}
 	}
-	views := []key.Binding{b.prevView, b.nextView, km.Timeline, km.Open, km.Back, km.Refresh, b.prevStep, b.nextStep}
+	views := []key.Binding{b.prevView, b.nextView, km.Timeline, km.Filter, km.Open, km.Back, km.Refresh, b.prevStep, b.nextStep}
 	return [][]key.Binding{views, km.MoveKeys(), b.actionKeys(), {b.timeline.prevKey, b.timeline.nextKey}}
 }
 
@@ -898,8 +996,8 @@ func (b *Box) viewRow() string {
 		}
 	}
 	right := th.Muted.Render("←/→ view")
-	if b.sub == viewCampaigns && b.snap != nil && len(b.snap.campaigns) > 0 && b.pre == nil && b.form == nil && b.preview == nil {
-		right = th.TablePosition.Render(fmt.Sprintf("%d/%d", b.cursor+1, len(b.snap.campaigns))) + th.Muted.Render(" · ←/→ view")
+	if b.sub == viewCampaigns && b.snap != nil && len(b.rows) > 0 && b.pre == nil && b.form == nil && b.preview == nil {
+		right = th.TablePosition.Render(fmt.Sprintf("%d/%d", b.cursor+1, len(b.rows))) + th.Muted.Render(" · ←/→ view")
 	}
 	if b.loading() {
 		right = b.spin.View() + " " + right
@@ -912,7 +1010,26 @@ func (b *Box) viewRow() string {
 }
 
 func (b *Box) campaignsView(bh int) string {
+	if b.filtering || b.filter != "" {
+		return b.filterLine() + "\n" + b.campaignsBody(bh-1)
+	}
+	return b.campaignsBody(bh)
+}
+
+// filterLine shows the filter being typed, or the one applied.
+func (b *Box) filterLine() string {
 	th := b.c.Theme
+	if b.filtering {
+		return fit(b.filterInput.View(), b.w)
+	}
+	return fit(th.Muted.Render(fmt.Sprintf("filter: %s · %d of %d · / changes, esc clears", b.filter, len(b.rows), len(b.snap.campaigns))), b.w)
+}
+
+func (b *Box) campaignsBody(bh int) string {
+	th := b.c.Theme
+	if len(b.rows) == 0 && b.filter != "" {
+		return th.Muted.Render("no campaign matches; esc clears the filter")
+	}
 	if len(b.snap.campaigns) == 0 {
 		hint := "no campaigns yet"
 		if b.canEdit() {
@@ -1024,8 +1141,8 @@ func (b *Box) tableView() string {
 	}
 	lines := []string{th.TableHeader.Render(fit(strings.Join(head, " "), tw))}
 	rows := max(tht-1, 1)
-	for i := b.offset; i < len(b.snap.campaigns) && i < b.offset+rows; i++ {
-		cp := b.snap.campaigns[i]
+	for i := b.offset; i < len(b.rows) && i < b.offset+rows; i++ {
+		cp := b.rows[i]
 		var cells []string
 		for _, c := range cols {
 			cells = append(cells, cell(c.cell(cp), c))

@@ -481,3 +481,33 @@ func TestStoreChangesReloadTheBox(t *testing.T) {
 	assert.Contains(t, h.screen(), "approved by markus")
 	assert.Nil(t, h.b.StoreChanged([]store.Change{{Kind: store.ChangeConsent}}), "consent changes do not reload campaigns")
 }
+
+func TestFilterTheTable(t *testing.T) {
+	s := screentest.DemoStore(t, 100)
+	h := newHarness(t, s, viewer, 120, 37)
+	all := len(h.b.rows)
+	h.press("/")
+	require.True(t, h.b.Capturing(), "the filter has the keyboard")
+	h.typeText("running")
+	require.NotEmpty(t, h.b.rows)
+	assert.Less(t, len(h.b.rows), all)
+	for _, cp := range h.b.rows {
+		assert.Equal(t, model.StatusRunning, cp.Status, cp.Name)
+	}
+	h.press("enter")
+	assert.False(t, h.b.Capturing())
+	assert.Contains(t, h.screen(), "filter: running · "+groupInt(int64(len(h.b.rows)))+" of ")
+	h.press("j")
+	cp, ok := h.b.selected()
+	require.True(t, ok)
+	assert.Equal(t, model.StatusRunning, cp.Status)
+	h.press("esc")
+	assert.Len(t, h.b.rows, all)
+	got, _ := h.b.selected()
+	assert.Equal(t, cp.ID, got.ID, "clearing the filter keeps the campaign selected")
+	h.press("/")
+	h.typeText("zzz")
+	assert.Contains(t, h.screen(), "no campaign matches")
+	h.press("esc")
+	assert.Len(t, h.b.rows, all)
+}

@@ -447,6 +447,15 @@ func (b *Box) openNewStep() tea.Cmd {
 	if len(b.snap.segments) > 0 {
 		base.SegmentID = b.snap.segments[0].ID
 	}
+	if len(cp.Creatives) > 0 {
+		base.Creative = cp.Creatives[0].Name
+		for _, ch := range b.snap.chanList { // a channel the creative is written for
+			if ch.Kind == cp.Creatives[0].Kind && ch.Status == model.ChannelActive {
+				base.ChannelID = ch.ID
+				break
+			}
+		}
+	}
 	b.form = &activeForm{kind: formStep, campaign: cp, sv: stepValuesFrom(&base), title: "New step of " + cp.Name}
 	return b.buildForm()
 }
