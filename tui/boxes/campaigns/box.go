@@ -12,7 +12,8 @@
 //     capacity. Actions: submit (s), approve (a), reject (x) — the store
 //     enforces the four-eyes rule and the roles; the box hides what the
 //     role lacks and shows a refusal as a toast. Create (n) and edit (e)
-//     campaigns, add (+) and edit (E) steps in validated huh forms.
+//     campaigns, add (+) and edit (E) steps, and write creatives (c: the
+//     selected step's, or a new one) in validated huh forms.
 //     [ and ] select a step; p opens its preflight screen (what a launch
 //     would do now: audience, allowed and denied by reason, a sample of
 //     the denied, cost against the budget left), from which L launches it
@@ -138,7 +139,7 @@ type Box struct {
 	refreshDue bool
 
 	prevView, nextView, prevStep, nextStep, submitKey, approveKey, rejectKey,
-	preflightKey, launchKey, previewKey, newStepKey, editStepKey key.Binding
+	preflightKey, launchKey, previewKey, newStepKey, editStepKey, creativeKey key.Binding
 }
 
 var _ common.Box = (*Box)(nil)
@@ -163,6 +164,7 @@ func New(c *common.Context) *Box {
 	b.previewKey = bind("v", "v", "preview creative")
 	b.newStepKey = bind("+", "+", "new step")
 	b.editStepKey = bind("E", "E", "edit step")
+	b.creativeKey = bind("c", "c", "creative")
 	b.filterInput = textinput.New()
 	b.filterInput.Prompt = "/ "
 	b.filterInput.Placeholder = "name, status, owner or channel kind"
@@ -657,6 +659,8 @@ func (b *Box) campaignsKey(msg tea.KeyPressMsg) tea.Cmd {
 		return b.openNewStep()
 	case key.Matches(msg, b.editStepKey):
 		return b.openEditStep()
+	case key.Matches(msg, b.creativeKey):
+		return b.openCreative()
 	}
 	if b.detailFocus {
 		switch {
@@ -903,7 +907,7 @@ func (b *Box) actionKeys() []key.Binding {
 	}
 	out = append(out, b.preflightKey, b.previewKey)
 	if b.canEdit() {
-		out = append(out, b.c.Keys.New, b.c.Keys.Edit, b.newStepKey, b.editStepKey)
+		out = append(out, b.c.Keys.New, b.c.Keys.Edit, b.newStepKey, b.editStepKey, b.creativeKey)
 	}
 	return out
 }

@@ -511,3 +511,30 @@ func TestFilterTheTable(t *testing.T) {
 	h.press("esc")
 	assert.Len(t, h.b.rows, all)
 }
+
+func TestCreativeFormRefusesAnUnknownFieldAndSavesAValidOne(t *testing.T) {
+	s := screentest.DemoStore(t, 100)
+	h := newHarness(t, s, operator, 120, 37)
+	cp := h.selectWhere(func(c model.Campaign) bool { return isDraft(c) && len(c.Creatives) > 0 && len(h.b.snap.steps[c.ID]) > 0 })
+	name := h.b.snap.steps[cp.ID][0].Creative
+	require.NotEmpty(t, name)
+	h.press("c")
+	require.NotNil(t, h.b.form)
+	assert.Contains(t, h.screen(), "Edit creative "+name)
+	h.press("enter", "enter", "ctrl+u")
+	h.typeText("Hallo {{shoe_size}}")
+	h.press("enter")
+	require.NotNil(t, h.b.form)
+	assert.Equal(t, cp, campaignOf(t, s, cp.ID), "nothing was written")
+	assert.Contains(t, h.screen(), "shoe_size")
+	h.press("ctrl+u")
+	h.typeText("Hallo {{first_name|du}}")
+	h.press("enter", "enter", "enter")
+	require.Nil(t, h.b.form, h.screen())
+	assert.Contains(t, h.lastToast(), "Saved creative "+name)
+	got := campaignOf(t, s, cp.ID)
+	cr, ok := got.Creative(name)
+	require.True(t, ok)
+	assert.Equal(t, "Hallo {{first_name|du}}", cr.Subject)
+	assert.Len(t, got.Creatives, len(cp.Creatives))
+}

@@ -164,7 +164,7 @@ func renderDetail(in detailInput) []string {
 		}
 	}
 	if len(steps) > 0 {
-		add(th.Muted.Render("  v previews the selected step's creative for a customer"))
+		add(th.Muted.Render("  v previews the selected step's creative for a customer; c edits it"))
 	}
 
 	// Participants.

@@ -34,6 +34,7 @@ const (
 	formStep
 	formReject
 	formSegment
+	formCreative
 )
 
 // activeForm is the open form and what it edits.
@@ -50,6 +51,7 @@ type activeForm struct {
 	sv       *stepValues
 	note     *string
 	gv       *segmentValues
+	crv      *creativeValues
 	// message says why the last submission was refused.
 	message string
 	saving  bool
@@ -631,6 +633,113 @@ func saveSegment(c *common.Context, seq uint64, id model.SegmentID, v segmentVal
 	}
 }
 
+// --- creative ---------------------------------------------------------------
+
+// creativeValues are the creative form's fields. A creative is stored in
+// its campaign; saving one with the name of an existing creative replaces
+// it.
+type creativeValues struct {
+	Name            string
+	Kind            model.ChannelKind
+	Subject, Body   string
+	ObjectionNotice bool
+	// was is the name of the creative being edited ("" for a new one).
+	was string
+}
+
+func (v *creativeValues) build() (model.Creative, error) {
+	cr := model.Creative{Name: strings.TrimSpace(v.Name), Kind: v.Kind, Subject: strings.TrimSpace(v.Subject), Body: v.Body, ObjectionNotice: v.ObjectionNotice}
+	if cr.Name == "" {
+		return cr, fieldError("creative", "name", errors.New("is empty"))
+	}
+	if _, err := model.ParseCreative(cr); err != nil {
+		return cr, fieldError("creative", "template", err)
+	}
+	return cr, nil
+}
+
+// applyTo puts the creative into c, replacing the one edited.
+func (v *creativeValues) applyTo(c *model.Campaign) error {
+	cr, err := v.build()
+	if err != nil {
+		return err
+	}
+	for i := range c.Creatives {
+		if c.Creatives[i].Name == v.was || c.Creatives[i].Name == cr.Name {
+			c.Creatives[i] = cr
+			return nil
+		}
+	}
+	c.Creatives = append(c.Creatives, cr)
+	return nil
+}
+
+func newCreativeForm(v *creativeValues) *huh.Form {
+	var kinds []huh.Option[model.ChannelKind]
+	for _, k := range model.ChannelKinds {
+		kinds = append(kinds, huh.NewOption(string(k), k))
+	}
+	tmpl := func(s string) error {
+		_, err := model.ParseTemplate(s)
+		return err
+	}
+	return huh.NewForm(
+		huh.NewGroup(
+			in("Name      ", &v.Name).CharLimit(80).Validate(required),
+			huh.NewSelect[model.ChannelKind]().Title("Kind      ").Options(kinds...).Value(&v.Kind).Inline(true),
+			in("Subject   ", &v.Subject).CharLimit(200).Validate(tmpl).Placeholder("{{first_name|Hallo}}, …"),
+			huh.NewConfirm().Title("Carries the objection notice (rule 11)?").Value(&v.ObjectionNotice),
+		).Title("Creative"),
+		huh.NewGroup(
+			huh.NewText().Title("Body (ctrl+j new line)").Value(&v.Body).Lines(8).CharLimit(10000).Validate(tmpl).
+				Placeholder("{{greeting}}\n\n…"),
+		).Title("Text").Description("fields: "+strings.Join(model.TemplateFieldNames(), " ")+"; {{field|default}} gives a default"),
+	)
+}
+
+func (b *Box) openCreative() tea.Cmd {
+	if !b.canEdit() {
+		return common.Info(fmt.Sprintf("%s may not edit campaigns", b.c.Actor.Role))
+	}
+	cp, ok := b.selected()
+	if !ok {
+		return nil
+	}
+	if !cp.Status.Editable() {
+		return common.Info(fmt.Sprintf("%s is %s; creatives can only change in a draft", cp.Name, cp.Status))
+	}
+	v := &creativeValues{Kind: model.KindEmail}
+	title := "New creative for " + cp.Name
+	if st, ok := b.selectedStep(); ok && st.Creative != "" {
+		if cr, ok := cp.Creative(st.Creative); ok {
+			v = &creativeValues{Name: cr.Name, Kind: cr.Kind, Subject: cr.Subject, Body: cr.Body, ObjectionNotice: cr.ObjectionNotice, was: cr.Name}
+			title = "Edit creative " + cr.Name + " of " + cp.Name
+		}
+	}
+	if v.Kind == "" {
+		v.Kind = model.KindEmail
+	}
+	b.form = &activeForm{kind: formCreative, id: uint64(cp.ID), campaign: cp, crv: v, title: title}
+	return b.buildForm()
+}
+
+func saveCreative(c *common.Context, seq uint64, base model.Campaign, v creativeValues) tea.Cmd {
+	s, actor := c.Store, c.Actor
+	return func() tea.Msg {
+		msg := formSavedMsg{seq: seq, id: uint64(base.ID), what: "save creative " + v.Name}
+		msg.err = s.Update(actor, func(tx *store.Tx) error {
+			return tx.UpdateCampaign(base.ID, func(cp *model.Campaign) error {
+				if !cp.UpdatedAt.Equal(base.UpdatedAt) {
+					return errChangedMeanwhile
+				}
+				return v.applyTo(cp)
+			})
+		})
+		msg.text = fmt.Sprintf("Saved creative %s of %s", strings.TrimSpace(v.Name), base.Name)
+		return msg
+	}
+}
+
 // --- the form's life cycle ---------------------------------------------------
 
 func in(title string, val *string) *huh.Input {
@@ -660,6 +769,8 @@ func (b *Box) buildForm() tea.Cmd {
 		f = newRejectForm(a.note)
 	case formSegment:
 		f = newSegmentForm(a.gv)
+	case formCreative:
+		f = newCreativeForm(a.crv)
 	}
 	a.form = prepare(f, a.seq, b.c.Theme, b.w-2)
 	b.layout()
@@ -695,6 +806,14 @@ func (b *Box) formSubmitted(msg formSubmittedMsg) tea.Cmd {
 	case formSegment:
 		if _, err = a.gv.build(model.Segment{}); err == nil {
 			save = saveSegment(b.c, a.seq, model.SegmentID(a.id), *a.gv)
+		}
+	case formCreative:
+		probe := a.campaign
+		probe.Creatives = append([]model.Creative(nil), a.campaign.Creatives...)
+		if err = a.crv.applyTo(&probe); err == nil {
+			if err = probe.Validate(); err == nil {
+				save = saveCreative(b.c, a.seq, a.campaign, *a.crv)
+			}
 		}
 	}
 	if err != nil {
