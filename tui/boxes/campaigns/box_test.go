@@ -515,7 +515,9 @@ func TestFilterTheTable(t *testing.T) {
 func TestCreativeFormRefusesAnUnknownFieldAndSavesAValidOne(t *testing.T) {
 	s := screentest.DemoStore(t, 100)
 	h := newHarness(t, s, operator, 120, 37)
-	cp := h.selectWhere(func(c model.Campaign) bool { return isDraft(c) && len(c.Creatives) > 0 && len(h.b.snap.steps[c.ID]) > 0 })
+	cp := h.selectWhere(func(c model.Campaign) bool {
+		return isDraft(c) && len(c.Creatives) > 0 && len(h.b.snap.steps[c.ID]) > 0
+	})
 	name := h.b.snap.steps[cp.ID][0].Creative
 	require.NotEmpty(t, name)
 	h.press("c")
