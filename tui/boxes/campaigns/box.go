@@ -436,7 +436,7 @@ func (b *Box) update(msg tea.Msg) tea.Cmd {
 		return b.transitioned(msg)
 	case confirm.AnsweredMsg:
 		return b.answered(msg)
-	case preflightDoneMsg, launchProgressMsg, launchDoneMsg:
+	case preflightProgressMsg, preflightDoneMsg, launchProgressMsg, launchDoneMsg:
 		return b.preflightMsg(msg)
 	case previewDoneMsg:
 		return b.previewDone(msg)

@@ -33,7 +33,8 @@ const sampleSize = 10
 type preflightScreen struct {
 	seq     uint64
 	step    model.Step
-	running bool // the preflight is being evaluated
+	running bool    // the preflight is being evaluated
+	scanned float64 // how much of the customers it has looked at, 0–1
 	cancel  context.CancelFunc
 	res     *store.PreflightResult
 	err     error
@@ -56,6 +57,11 @@ type launchOutcome struct {
 
 // Messages of the preflight and the launch.
 type (
+	preflightProgressMsg struct {
+		seq  uint64
+		frac float64
+		next tea.Cmd
+	}
 	preflightDoneMsg struct {
 		seq uint64
 		res store.PreflightResult
@@ -86,11 +92,34 @@ func (b *Box) openPreflight() tea.Cmd {
 	bar := progress.New(progress.WithWidth(max(min(b.w-4, 60), 10)), progress.WithColors(b.c.Theme.Palette.Accent), progress.WithFillCharacters('█', '░'))
 	b.pre = &preflightScreen{seq: b.preSeq, step: st, running: true, cancel: cancel, bar: bar}
 	s, actor, seq, id := b.c.Store, b.c.Actor, b.preSeq, st.ID
-	return func() tea.Msg {
+	// The preflight reports each chunk of customers it looked at over a
+	// channel, as the launch does; on a small store there is one chunk.
+	progressCh := make(chan float64)
+	done := make(chan preflightDoneMsg, 1)
+	go func() {
 		defer cancel()
-		res, err := s.Preflight(ctx, actor, id, store.PreflightOptions{Sample: sampleSize})
-		return preflightDoneMsg{seq: seq, res: res, err: err}
+		res, err := s.Preflight(ctx, actor, id, store.PreflightOptions{Sample: sampleSize, Progress: func(scanned, last model.CustomerID) {
+			frac := 1.0
+			if last > 0 {
+				frac = min(float64(scanned)/float64(last), 1)
+			}
+			select {
+			case progressCh <- frac:
+			case <-ctx.Done():
+			}
+		}})
+		done <- preflightDoneMsg{seq: seq, res: res, err: err}
+	}()
+	var next tea.Cmd
+	next = func() tea.Msg {
+		select {
+		case f := <-progressCh:
+			return preflightProgressMsg{seq: seq, frac: f, next: next}
+		case d := <-done:
+			return d
+		}
 	}
+	return next
 }
 
 // canLaunch reports whether the actor's role may launch steps.
@@ -99,6 +128,11 @@ func (b *Box) canLaunch() bool { return b.canEdit() }
 func (b *Box) preflightMsg(msg tea.Msg) tea.Cmd {
 	p := b.pre
 	switch msg := msg.(type) {
+	case preflightProgressMsg:
+		if p != nil && msg.seq == p.seq {
+			p.scanned = msg.frac
+		}
+		return msg.next
 	case preflightDoneMsg:
 		if p == nil || msg.seq != p.seq {
 			return nil
@@ -265,7 +299,8 @@ func (b *Box) preflightView(h int) string {
 	add := func(s string) { out = append(out, fit(s, w)) }
 	add(th.Title.Render("Preflight · "+p.step.Name) + th.Muted.Render(" · step #"+p.step.ID.String()+" · changes nothing"))
 	if p.running {
-		add(b.spin.View() + " evaluating the audience against the consent rules…")
+		add(b.spin.View() + " evaluating the audience against the consent rules… (esc stops)")
+		add(p.bar.ViewAs(p.scanned))
 		return strings.Join(out, "\n")
 	}
 	if p.res == nil {
