@@ -137,6 +137,7 @@ type Box struct {
 	delay      time.Duration
 	refreshSeq uint64
 	refreshDue bool
+	sizesStale bool
 
 	prevView, nextView, prevStep, nextStep, submitKey, approveKey, rejectKey,
 	preflightKey, launchKey, previewKey, newStepKey, editStepKey, creativeKey key.Binding
@@ -431,6 +432,10 @@ func (b *Box) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		b.refreshDue = false
+		if b.sizesStale {
+			b.sizesStale = false
+			return tea.Batch(b.reload(), b.recountSizes())
+		}
 		return b.reload()
 	case transitionedMsg:
 		return b.transitioned(msg)
@@ -821,6 +826,13 @@ func (b *Box) transitioned(msg transitionedMsg) tea.Cmd {
 func (b *Box) StoreChanged(changes []store.Change) tea.Cmd {
 	reload := false
 	for _, ch := range changes {
+		switch ch.Kind {
+		case store.ChangeBulk, store.ChangeImport:
+			// Many customers changed: the segment sizes are counted again
+			// (single edits wait for r, so a busy store does not rescan
+			// every customer after every write).
+			b.sizesStale = true
+		}
 		switch ch.Kind {
 		case store.ChangeCampaign, store.ChangeStep, store.ChangeSegment, store.ChangeChannel, store.ChangePurpose,
 			store.ChangeOutbox, store.ChangeUser, store.ChangeSettings, store.ChangeBulk, store.ChangeImport:
