@@ -1106,7 +1106,7 @@ func (b *Box) columns(w int) []column {
 	cols := []column{
 		{title: "name", width: 18},
 		{title: "status", width: 9, cell: func(cp model.Campaign) string { return statusText(th, cp.Status) }},
-		{title: "window", width: 19, drop: 3, cell: windowShort},
+		{title: "window", width: 21, drop: 3, cell: windowShort},
 		{title: "channels", width: 13, drop: 5, cell: func(cp model.Campaign) string { return orDash(b.snap.channelKinds(cp.ID)) }},
 		{title: "budget", width: 10, right: true, drop: 2, cell: func(cp model.Campaign) string { return cp.Planned().FormatShort(cp.Currency) }},
 		{title: "spent", width: spentBarWidth, cell: func(cp model.Campaign) string {

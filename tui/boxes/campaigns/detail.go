@@ -206,10 +206,10 @@ func windowLong(cp model.Campaign) string {
 }
 
 // windowShort is the table's window, "2026-11-21–12-23", with the end's
-// year when it differs from the start's.
+// full date when its year differs from the start's ("2026-11-02–2027-01-01").
 func windowShort(cp model.Campaign) string {
 	if cp.Start.Year() != cp.End.Year() {
-		return cp.Start.Format("2006-01-02") + "–" + cp.End.Format("06-01-02")
+		return cp.Start.Format("2006-01-02") + "–" + cp.End.Format("2006-01-02")
 	}
 	return cp.Start.Format("2006-01-02") + "–" + cp.End.Format("01-02")
 }
