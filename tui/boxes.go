@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"karton/tui/boxes/campaigns"
 	"karton/tui/boxes/channels"
 	"karton/tui/boxes/customers"
 	"karton/tui/boxes/warehouse"
@@ -11,9 +12,8 @@ import (
 // … common.BoxWarehouse) for one session.
 func DefaultBoxes(c *common.Context) []common.Box {
 	return []common.Box{
-		channels.New(c), // common.BoxChannels
-		// common.BoxCampaigns (campaigns.New) is being built on another
-		// branch.
+		channels.New(c),  // common.BoxChannels
+		campaigns.New(c), // common.BoxCampaigns
 		customers.New(c), // common.BoxCustomers
 		warehouse.New(c), // common.BoxWarehouse
 	}

@@ -603,3 +603,20 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// The dispatcher turns a creative's registered link targets into click
+// links only where the body shows them; a registered target that the body
+// never mentions would be a link nobody can click.
+func TestCreativesShowTheirRegisteredLinks(t *testing.T) {
+	p := newPlan(testAsOf)
+	n := 0
+	for _, c := range p.campaigns {
+		for _, cr := range c.creatives {
+			for _, l := range cr.Links {
+				n++
+				require.Contains(t, cr.Body, l, "creative %q registers %s but its body does not show it", cr.Name, l)
+			}
+		}
+	}
+	require.Positive(t, n)
+}

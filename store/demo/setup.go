@@ -343,6 +343,15 @@ func mailCreative(name, subject, body string, notice bool, links ...string) mode
 	if notice {
 		footer = objectionNotice
 	}
+	// The registered targets appear in the body: the dispatcher replaces
+	// each with its click link (store/links.go).
+	for i, l := range links {
+		if i == 0 {
+			body += "\n\n→ " + l
+		} else {
+			body += "\n→ " + l
+		}
+	}
 	return model.Creative{
 		Name: name, Kind: model.KindEmail, Subject: subject,
 		Body:            body + "\n\nHerzliche Grüße\nIhr " + companyName + "-Team\n\n" + footer,
@@ -426,7 +435,7 @@ func newPlan(asOf time.Time) *plan {
 			creatives: []model.Creative{
 				mailCreative("Teaser", "{{first_name|Psst}}, Black Friday startet früher – für Sie", "{{greeting}},\n\nals Newsletter-Leser:in shoppen Sie schon ab Montag mit bis zu 30 % Rabatt.", false, shopURL+"/black-friday"),
 				{Name: "SMS Black Friday", Kind: model.KindSMS, Body: companyName + ": Black Friday! Bis zu 30 % auf alles, nur bis Montag. " + shopURL + "/bf STOP an 81188", Links: []string{shopURL + "/bf"}},
-				{Name: "Anzeige Black Friday", Kind: model.KindSocial, Body: "Black Friday bei " + companyName + ": bis zu 30 % Rabatt auf Küche, Wohnen & Garten.", Links: []string{shopURL + "/black-friday"}},
+				{Name: "Anzeige Black Friday", Kind: model.KindSocial, Body: "Black Friday bei " + companyName + ": bis zu 30 % Rabatt auf Küche, Wohnen & Garten. " + shopURL + "/black-friday", Links: []string{shopURL + "/black-friday"}},
 			},
 		},
 			stepDef{name: "Teaser-Mail", channel: chNewsletter, purpose: puNewsletter, segment: sgNewsletter, creative: "Teaser", at: bf.AddDate(0, 0, -4).Add(7 * time.Hour), data: []model.DataCategory{model.DataContact}, reach: 1},
@@ -500,8 +509,8 @@ func newPlan(asOf time.Time) *plan {
 		budget: []budgetDef{{"Media", 600000, 0}, {"Contacts: Social Ads (Custom Audiences)", 150000, chSocial + 1}},
 		staff:  []model.StaffAssignment{staffLead, staffDesign, staffAnalyst, staffApprove},
 		creatives: []model.Creative{
-			{Name: "Teaser Onsite", Kind: model.KindWeb, Subject: "Sommer-Sale", Body: "{{first_name|Hallo}}, passend zu Ihrem Einkauf: Picknick & Outdoor bis −40 %", Links: []string{shopURL + "/sale/outdoor"}},
-			{Name: "Retargeting", Kind: model.KindSocial, Body: "Sommer-Sale bei " + companyName + ": Outdoor bis −40 %.", Links: []string{shopURL + "/sale/outdoor"}},
+			{Name: "Teaser Onsite", Kind: model.KindWeb, Subject: "Sommer-Sale", Body: "{{first_name|Hallo}}, passend zu Ihrem Einkauf: Picknick & Outdoor bis −40 % " + shopURL + "/sale/outdoor", Links: []string{shopURL + "/sale/outdoor"}},
+			{Name: "Retargeting", Kind: model.KindSocial, Body: "Sommer-Sale bei " + companyName + ": Outdoor bis −40 %. " + shopURL + "/sale/outdoor", Links: []string{shopURL + "/sale/outdoor"}},
 		},
 	},
 		stepDef{name: "On-Site-Teaser", channel: chWeb, purpose: puOffers, segment: sgGarden, creative: "Teaser Onsite", at: summer.AddDate(0, 0, 1), data: []model.DataCategory{model.DataWebBehaviour, model.DataPurchases}, reach: 1},
@@ -576,7 +585,7 @@ func newPlan(asOf time.Time) *plan {
 		budget: []budgetDef{{"Recommendation engine licence", 240000, 0}},
 		staff:  []model.StaffAssignment{staffAnalyst, {Name: "Deniz Yıldız", Role: "Web developer", Hours: 32}, staffApprove},
 		creatives: []model.Creative{{Name: "Empfehlungs-Widget", Kind: model.KindWeb, Subject: "Für Sie ausgewählt",
-			Body: "{{first_name|Für Sie}}: Das passt zu Ihrem letzten Einkauf", Links: []string{shopURL + "/empfehlungen"}}},
+			Body: "{{first_name|Für Sie}}: Das passt zu Ihrem letzten Einkauf " + shopURL + "/empfehlungen", Links: []string{shopURL + "/empfehlungen"}}},
 	},
 		stepDef{name: "Empfehlungs-Widget", channel: chWeb, purpose: puOffers, segment: sgDACH, creative: "Empfehlungs-Widget", at: recoStart.AddDate(0, 0, 5), data: []model.DataCategory{model.DataPurchases, model.DataWebBehaviour}, reach: 1},
 	)
@@ -668,7 +677,7 @@ func newPlan(asOf time.Time) *plan {
 		budget: []budgetDef{{"Prizes", 150000, 0}, {"Media", 200000, 0}},
 		staff:  []model.StaffAssignment{staffLead, staffCopy},
 		creatives: []model.Creative{{Name: "Gewinnspiel-Anzeige", Kind: model.KindSocial,
-			Body: "Gewinnen Sie eines von 10 Hochbeeten! Jetzt mitmachen.", Links: []string{shopURL + "/gewinnspiel"}}},
+			Body: "Gewinnen Sie eines von 10 Hochbeeten! Jetzt mitmachen: " + shopURL + "/gewinnspiel", Links: []string{shopURL + "/gewinnspiel"}}},
 	},
 		stepDef{name: "Gewinnspiel-Anzeige", channel: chSocial, purpose: puOffers, segment: sgYoungAdults, creative: "Gewinnspiel-Anzeige", at: easter.AddDate(0, 0, 1), data: []model.DataCategory{model.DataContact}},
 	)

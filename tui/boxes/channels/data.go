@@ -84,6 +84,11 @@ func (o *overview) last(id model.ChannelID, n int) store.ChannelDay {
 // contactsSeries is the per-day contacts of a channel's last n days.
 func (o *overview) contactsSeries(id model.ChannelID, n int) []float64 {
 	days := o.activity[id]
+	if len(days) == 0 {
+		// A channel without any activity draws a flat line like one that
+		// was quiet only lately, not a gap.
+		return make([]float64, n)
+	}
 	days = days[max(len(days)-n, 0):]
 	out := make([]float64, len(days))
 	for i, d := range days {
