@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"karton/tui/internal/cellwidth"
 )
 
 // fitBlock makes s exactly w cells wide and h lines high: long lines are
@@ -34,51 +36,15 @@ func fitBlock(s string, w, h int) string {
 
 // fitLine cuts or pads one line to w cells.
 func fitLine(line string, w int) string {
-	lw := asciiWidth(line)
-	if lw < 0 {
-		lw = ansi.StringWidth(line)
-	}
+	lw := cellwidth.Width(line)
 	if lw > w {
 		// A wide character across the edge is dropped whole, which may
 		// leave the line a cell short.
 		line = ansi.Truncate(line, w, "")
-		lw = ansi.StringWidth(line)
+		lw = cellwidth.Width(line)
 	}
 	if lw < w {
 		line += strings.Repeat(" ", w-lw)
 	}
 	return line
-}
-
-// asciiWidth measures a line of ASCII text styled with CSI sequences (SGR
-// colours), the common case, without the grapheme segmentation that
-// ansi.StringWidth does for every character; it returns -1 for anything
-// else.
-func asciiWidth(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == 0x1b:
-			if i+1 >= len(s) || s[i+1] != '[' {
-				return -1
-			}
-			// CSI: parameter and intermediate bytes, then a final byte.
-			i += 2
-			for i < len(s) && (s[i] < 0x40 || s[i] > 0x7e) {
-				if s[i] < 0x20 || s[i] >= 0x80 {
-					return -1
-				}
-				i++
-			}
-			if i >= len(s) {
-				return -1
-			}
-		case c < 0x20 || c >= 0x7f:
-			return -1
-		default:
-			n++
-		}
-	}
-	return n
 }

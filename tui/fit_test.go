@@ -37,17 +37,6 @@ func TestFitLine(t *testing.T) {
 	}
 }
 
-func TestAsciiWidthAgreesWithStringWidth(t *testing.T) {
-	red := lipgloss.NewStyle().Foreground(lipgloss.Color("#ff0000")).Bold(true)
-	for _, s := range []string{"", "plain", red.Render("styled"), "a\x1b[31mb\x1b[0mc", "tab\there", "ümlaut", "\x1b]8;;http://x\x07link\x1b]8;;\x07", "\x1b[31"} {
-		if w := asciiWidth(s); w >= 0 {
-			assert.Equal(t, ansi.StringWidth(s), w, "%q", s)
-		}
-	}
-	assert.Equal(t, -1, asciiWidth("ümlaut"), "non-ASCII goes the careful way")
-	assert.Equal(t, -1, asciiWidth("tab\there"))
-}
-
 func TestFitBlock(t *testing.T) {
 	out := fitBlock("one\ntwo that is far too long\n", 8, 4)
 	assert.Equal(t, "one     \ntwo that\n        \n        ", out)

@@ -46,7 +46,7 @@ import (
 // scroll step, and the server's rss-MB at the end and peak-rss-MB (target
 // ≤ 400 MB), and server-cpu-ms/step. For diagnosis: KARTON_BENCH_SESSIONS
 // (fewer sessions), KARTON_BENCH_THINK (pause between key presses, default
-// 30ms) and KARTON_BENCH_CPUPROFILE=FILE (the server's CPU profile).
+// 30ms) and KARTON_BENCH_CPUPROFILE=FILE (the server's CPU profile of the timed phase).
 const (
 	benchCustomers = 100_000
 	benchSessions  = 50
@@ -148,6 +148,7 @@ func BenchmarkSessions50(b *testing.B) {
 	var latencies []time.Duration
 	var bytes int64
 	var timeouts int
+	_, _ = io.WriteString(srv.stdin, "measure\n")
 	cpu0, self0 := srv.cpu(b), selfCPU()
 	b.ResetTimer()
 	for i, c := range clients {
@@ -305,16 +306,26 @@ func TestBenchServerProcess(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
+	// The benchmark writes "measure" when its timed phase starts (the CPU
+	// profile covers only that phase) and closes stdin to shut down.
+	prof := os.Getenv("KARTON_BENCH_CPUPROFILE")
 	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin)
+		var f *os.File
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			if sc.Text() == "measure" && prof != "" && f == nil {
+				var err error
+				if f, err = os.Create(prof); err == nil && pprof.StartCPUProfile(f) != nil {
+					f.Close()
+				}
+			}
+		}
+		if f != nil {
+			pprof.StopCPUProfile()
+			f.Close()
+		}
 		cancel()
 	}()
-	if prof := os.Getenv("KARTON_BENCH_CPUPROFILE"); prof != "" {
-		f, err := os.Create(prof)
-		require.NoError(t, err)
-		require.NoError(t, pprof.StartCPUProfile(f))
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
-	}
 	fmt.Printf("LISTENING %s\n", ln.Addr())
 	require.NoError(t, srv.Serve(ctx, ln))
 }

@@ -14,6 +14,8 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"karton/tui/internal/cellwidth"
 )
 
 // Ellipsis ends every string cut short.
@@ -33,29 +35,7 @@ const (
 
 // Width is the display width of s in terminal cells.
 func Width(s string) int {
-	if n, ok := narrowWidth(s); ok {
-		return n
-	}
-	return ansi.StringWidth(s)
-}
-
-// narrowWidth counts s quickly when every rune is one cell wide and starts
-// its own grapheme: printable ASCII and Latin-1 to Latin Extended-B, which
-// covers most names and addresses in a European customer base. Grapheme
-// segmentation (the general path) costs about ten times more, and a table
-// measures every visible cell on every frame.
-func narrowWidth(s string) (int, bool) {
-	n := 0
-	for _, r := range s {
-		switch {
-		case r >= 0x20 && r < 0x7f:
-		case r >= 0xa0 && r < 0x300 && r != 0xad: // 0xad: soft hyphen, zero wide
-		default:
-			return 0, false
-		}
-		n++
-	}
-	return n, true
+	return cellwidth.Width(s)
 }
 
 // Truncate cuts s to at most w cells, ending with an ellipsis when it cut.
