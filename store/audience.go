@@ -54,6 +54,19 @@ func (r *Reader) CountAudience(p *model.Predicate) (int, error) {
 // in the order given. A segment whose conditions do not compile gets -1
 // and its error in errs (nil when all compiled).
 func (r *Reader) SegmentSizes(segs []model.Segment) (sizes []int, errs []error, err error) {
+	if r.tx.Writable() { // uncommitted state: never shared
+		return r.segmentSizes(segs)
+	}
+	defs, err := segmentsKey(segs)
+	if err != nil {
+		return r.segmentSizes(segs)
+	}
+	key := sizesKey{txid: r.tx.ID(), minute: r.s.now().Unix() / 60, defs: defs}
+	return r.s.sizes.do(key, func() ([]int, []error, error) { return r.segmentSizes(segs) })
+}
+
+// segmentSizes counts the segments in one pass over the customers.
+func (r *Reader) segmentSizes(segs []model.Segment) (sizes []int, errs []error, err error) {
 	sizes = make([]int, len(segs))
 	errs = make([]error, len(segs))
 	preds := make([]*model.Predicate, len(segs))

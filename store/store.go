@@ -67,6 +67,9 @@ type Store struct {
 	// bulk is the bulk load (or index rebuild) that owns the store's
 	// writes while it runs; see BeginBulkLoad.
 	bulk atomic.Pointer[BulkLoad]
+
+	// sizes shares segment counts between readers of the same state.
+	sizes sizesMemo
 }
 
 // Sentinel errors callers may test for with errors.Is.
