@@ -86,6 +86,7 @@ func (r *Reader) segmentSizes(segs []model.Segment) (sizes []int, errs []error, 
 	}
 	ar := newAudienceReader(r.tx, needs)
 	c := r.tx.Bucket(bCustomers).Cursor()
+	n := 0
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		if len(k) != 8 {
 			continue
@@ -99,7 +100,11 @@ func (r *Reader) segmentSizes(segs []model.Segment) (sizes []int, errs []error, 
 				sizes[i]++
 			}
 		}
+		if n++; n%releaseEvery == 0 {
+			r.release()
+		}
 	}
+	r.release()
 	return sizes, errs, nil
 }
 

@@ -206,6 +206,7 @@ func (c *Coverage) Complete() {
 func (r *Reader) ConsentCoverage(cov *Coverage, after model.CustomerID, limit int) (model.CustomerID, error) {
 	c := r.tx.Bucket(bConsentState).Cursor()
 	n := 0
+	defer r.release()
 	for k, v := c.Seek(u64(uint64(after) + 1)); k != nil; k, v = c.Next() {
 		if n == limit {
 			return model.CustomerID(readU64(k) - 1), nil

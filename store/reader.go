@@ -66,3 +66,16 @@ type ConflictError struct {
 
 func (e *ConflictError) Error() string { return e.What }
 func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// releaseEvery is how many records a full scan reads between returning the
+// store pages it touched (see Store.releasePages).
+const releaseEvery = 1 << 16
+
+// release returns the store pages this reader's scan touched to the page
+// cache, so a scan over a million customers does not leave the process a
+// gigabyte of resident mapping. Inside a write transaction it does nothing.
+func (r *Reader) release() {
+	if !r.tx.Writable() {
+		r.s.releasePages()
+	}
+}

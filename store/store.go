@@ -8,6 +8,7 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -350,4 +351,31 @@ func (s *Store) UpdateSettings(by model.Actor, st model.Settings) error {
 		tx.change(ChangeSettings, 0)
 		return tx.Audit("settings.update", "settings", b)
 	})
+}
+
+// ReleasePages returns the mapped store pages this process touched to the
+// kernel's page cache, shrinking its resident set to what it uses next. The
+// cockpit and the server call it now and then; reads afterwards fault the
+// pages they need back in.
+func (s *Store) ReleasePages() {
+	_ = s.db.View(func(*bolt.Tx) error {
+		s.releasePages()
+		return nil
+	})
+}
+
+// TrimEvery calls ReleasePages every d until ctx ends, so that whatever
+// scanned the store (a segment count, a preflight, a warehouse load) leaves
+// the long-running cockpit or server with a small resident set.
+func (s *Store) TrimEvery(ctx context.Context, d time.Duration) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.ReleasePages()
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
@@ -48,6 +49,7 @@ func runCockpit(e *env, args []string) error {
 	go func() {
 		worked <- dispatchWorker{st: st, via: "cockpit", notify: p.Send}.run(workCtx)
 	}()
+	go st.TrimEvery(workCtx, trimInterval)
 	_, err = p.Run()
 	stopWork()
 	if werr := <-worked; werr != nil {
@@ -69,3 +71,7 @@ func isTerminalWriter(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(f.Fd())
 }
+
+// trimInterval is how often the cockpit returns the store pages its scans
+// touched to the page cache (see store.Store.TrimEvery).
+const trimInterval = 15 * time.Second

@@ -207,6 +207,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		services.Go(func() { s.runService(svcCtx, i, svc) })
 	}
 	services.Go(func() { s.watchUsers(svcCtx) })
+	// Scans (segment counts, coverage, preflights) leave store pages mapped;
+	// return them to the page cache now and then.
+	services.Go(func() { s.st.TrimEvery(svcCtx, 15*time.Second) })
 
 	s.log.Info("serving", "addr", ln.Addr().String(), "store", s.st.Path(), "max_sessions", s.opts.MaxSessions,
 		"idle_timeout", s.opts.IdleTimeout.String(), "demo", s.opts.Demo, "host_key", s.hostKey.Fingerprint)

@@ -203,25 +203,47 @@ func BenchmarkOpen360(b *testing.B) {
 }
 
 // BenchmarkCockpitStart times the cockpit from New to its first full
-// frame at 120×40: the App with its boxes, the first loads (counts, the
-// first page of customers, the total) and the View.
+// frame at 120×40: the App with its boxes and the View that shows the first
+// box with its data (the channels with their reach) and the status bar's
+// counts. Commands run concurrently, as Bubble Tea runs them; loads the
+// first frame does not show (segment sizes, consent coverage, other boxes)
+// go on in the background and are waited for untimed before the next round.
 func BenchmarkCockpitStart(b *testing.B) {
 	s := openBenchStore(b)
 	var heap uint64
+	var first string
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		a := tui.New(s, screentest.Admin, tui.Options{Now: screentest.Now, NoFeed: true, Environ: []string{}, StoreLabel: "bench.db"})
-		update := func(msg tea.Msg) tea.Cmd {
+		r := newAsyncRunner()
+		update := func(msg tea.Msg) {
 			_, cmd := a.Update(msg)
-			return cmd
+			r.run(cmd)
 		}
 		update(tea.WindowSizeMsg{Width: 120, Height: 40})
-		settle(update, a.Init())
-		if v := a.View(); !strings.Contains(v.Content, "1 / ") {
-			b.Fatalf("the first frame shows no customers:\n%s", v.Content)
+		r.run(a.Init())
+		shown := false
+		for !shown {
+			msg, ok := r.next()
+			if !ok {
+				b.Fatalf("the loads ended without a full first frame:\n%s", a.View().Content)
+			}
+			update(msg)
+			v := a.View().Content
+			shown = strings.Contains(v, "Newsletter") && strings.Contains(v, "reach") && strings.Contains(v, "customers ·")
+			if shown && first == "" {
+				first = v
+			}
 		}
 		b.StopTimer()
+		for { // the background loads, untimed
+			msg, ok := r.next()
+			if !ok {
+				break
+			}
+			update(msg)
+		}
 		var ms runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
@@ -231,4 +253,52 @@ func BenchmarkCockpitStart(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(heap)/(1<<20), "heap-MB")
+	if testing.Verbose() {
+		b.Logf("first full frame:\n%s", first)
+	}
+}
+
+// asyncRunner runs commands in goroutines, as Bubble Tea does, and hands
+// their messages back one at a time. Like settle, it does not follow spinner
+// ticks, cursor blinks and timers.
+type asyncRunner struct {
+	msgs    chan tea.Msg
+	pending int
+}
+
+func newAsyncRunner() *asyncRunner { return &asyncRunner{msgs: make(chan tea.Msg, 256)} }
+
+func (r *asyncRunner) run(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	if fn := runtime.FuncForPC(reflect.ValueOf(cmd).Pointer()); fn != nil &&
+		(strings.Contains(fn.Name(), "/cursor.") || strings.Contains(fn.Name(), "bubbletea/v2.Tick")) {
+		return
+	}
+	r.pending++
+	go func() { r.msgs <- cmd() }()
+}
+
+// next returns the next message worth an Update; ok is false when no
+// command is left running.
+func (r *asyncRunner) next() (tea.Msg, bool) {
+	for r.pending > 0 {
+		msg := <-r.msgs
+		r.pending--
+		switch m := msg.(type) {
+		case nil, tea.QuitMsg:
+			continue
+		case tea.BatchMsg:
+			for _, c := range m {
+				r.run(c)
+			}
+			continue
+		}
+		if strings.HasPrefix(fmt.Sprintf("%T", msg), "spinner.") {
+			continue
+		}
+		return msg, true
+	}
+	return nil, false
 }

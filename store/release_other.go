@@ -1,0 +1,7 @@
+//go:build !linux
+
+package store
+
+// releasePages is Linux-only (it reads /proc/self/maps); elsewhere the
+// kernel alone decides which mapped store pages stay resident.
+func (s *Store) releasePages() {}
