@@ -597,7 +597,7 @@ func newSegmentForm(v *segmentValues) *huh.Form {
 		in("Description ", &v.Description).CharLimit(300),
 		huh.NewText().Title("Conditions, all must hold (one field op value per line; ctrl+j new line)").Value(&v.Conditions).Lines(5).Validate(conds).
 			Placeholder("city in Berlin, Hamburg\nlast_purchase_days <= 180"),
-	).Title("Segment").Description("fields: type tag city postcode country age purchase_count revenue last_purchase_days last_activity_days attribute.NAME preference.NAME rfm_segment clv"))
+	).Title("Segment").Description("fields: type tag city postcode country age purchase_count revenue last_purchase_days last_activity_days attribute.NAME preference.NAME rfm_segment clv — revenue and clv in cents (50000 = 500.00)"))
 }
 
 func saveSegment(c *common.Context, seq uint64, id model.SegmentID, v segmentValues) tea.Cmd {

@@ -2,6 +2,7 @@ package campaigns
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -82,10 +83,18 @@ func (b *Box) segmentsKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // conditionsText renders a segment's conditions ("everyone" when none).
-func conditionsText(sg model.Segment) string {
+// Money conditions are stored in minor units; they read as amounts
+// ("revenue >= €500.00"), not as "revenue >= 50000".
+func conditionsText(sg model.Segment, currency string) string {
 	parts := make([]string, len(sg.Conditions))
 	for i, c := range sg.Conditions {
-		parts[i] = c.Field + " " + c.Op + " " + c.Value
+		v := c.Value
+		if c.Field == model.CondRevenue || c.Field == model.CondCLV {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				v = model.Money(n).Format(currency)
+			}
+		}
+		parts[i] = c.Field + " " + c.Op + " " + v
 	}
 	if len(parts) == 0 {
 		return "everyone"
@@ -124,7 +133,7 @@ func (b *Box) segmentsView(h int) string {
 		} else if !b.counting {
 			size = "–"
 		}
-		line := fit(sg.Name, nameW) + " " + padLeft(size, sizeW) + " " + fit(conditionsText(sg), condW)
+		line := fit(sg.Name, nameW) + " " + padLeft(size, sizeW) + " " + fit(conditionsText(sg, b.c.Store.Settings().Currency), condW)
 		if i == s.cursor {
 			line = th.TableSelected.Render(fit(stripStyles(line), w))
 		}
