@@ -88,6 +88,12 @@ type parsedConsent struct {
 // entry is written in the transaction of the last batch, so the whole
 // import is durable when this returns.
 func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun bool) (ImportReport, error) {
+	return s.importConsents(by, name, r, dryRun, consentChunk)
+}
+
+// importConsents is ImportConsents with chunk lines per transaction (tests
+// use small chunks to cross batch boundaries).
+func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun bool, chunkLines int) (ImportReport, error) {
 	rep := ImportReport{File: name, DryRun: dryRun, Rejections: []Rejection{}}
 	if err := by.Require(model.PermEditCustomers, "import consent events"); err != nil {
 		return rep, err
@@ -110,10 +116,14 @@ func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun 
 		chunk  lineChunk
 		batch  []parsedConsent
 		lineNo int
+		// dryCreated holds the addresses a dry run's earlier batches
+		// created customers for: rolled back, they are created again, but
+		// the import would create them once.
+		dryCreated = map[string]bool{}
 	)
 	for eof := false; !eof; {
 		chunk.reset()
-		for chunk.len() < consentChunk {
+		for chunk.len() < chunkLines {
 			if !sc.Scan() {
 				eof = true
 				break
@@ -140,7 +150,7 @@ func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun 
 		if len(batch) == 0 && !(eof && !dryRun) {
 			continue
 		}
-		if err := s.writeConsentBatch(by, batch, &rep, dryRun, eof); err != nil {
+		if err := s.writeConsentBatch(by, batch, &rep, dryRun, eof, dryCreated); err != nil {
 			return rep, err
 		}
 	}
@@ -151,11 +161,12 @@ func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun 
 // writeConsentBatch appends a batch of parsed lines in one transaction
 // and adds what it did to rep. In the last batch (final) of a real import
 // it also writes the import's audit entry with the whole report.
-func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *ImportReport, dryRun, final bool) error {
+func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *ImportReport, dryRun, final bool, dryCreated map[string]bool) error {
 	written, created := 0, 0
 	var rejected []Rejection
+	var newInBatch []string
 	err := s.Update(by, func(t *Tx) error {
-		written, created, rejected = 0, 0, rejected[:0]
+		written, created, rejected, newInBatch = 0, 0, rejected[:0], newInBatch[:0]
 		t.deferConsentPuts = true
 		emails := t.bucket(bCustEmail)
 		for i := range batch {
@@ -163,7 +174,8 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 			cid := p.cid
 			if cid == 0 {
 				// The index alone names the customer; AppendConsent loads it.
-				if v := emails.Get([]byte(model.NormalizeEmail(p.email))); v != nil {
+				norm := model.NormalizeEmail(p.email)
+				if v := emails.Get([]byte(norm)); v != nil {
 					cid = model.CustomerID(readU64(v))
 				} else {
 					nc := model.Customer{Email: p.email}
@@ -172,7 +184,12 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 						continue
 					}
 					cid = nc.ID
-					created++
+					if !dryCreated[norm] {
+						created++
+					}
+					if dryRun {
+						newInBatch = append(newInBatch, norm)
+					}
 				}
 			}
 			p.ev.CustomerID = cid
@@ -203,6 +220,9 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
 		return err
+	}
+	for _, e := range newInBatch {
+		dryCreated[e] = true
 	}
 	rep.Written += written
 	rep.CustomersCreated += created
