@@ -174,7 +174,11 @@ func (t *Tx) flush() error {
 	if err := t.flushConsentPuts(); err != nil {
 		return err
 	}
-	if err := t.flushConsentState(); err != nil {
+	flushState := t.flushConsentState
+	if t.deferConsentPuts {
+		flushState = t.flushImportedConsentState // an import's batch
+	}
+	if err := flushState(); err != nil {
 		return err
 	}
 	if err := t.flushRollups(); err != nil {
