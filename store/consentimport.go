@@ -417,6 +417,7 @@ func (t *Tx) flushImportedConsentState() error {
 		events     []model.ConsentEvent
 		key        [8]byte
 		old, next  ConsentState
+		oldScopes  []ScopeState // decoded into, reused
 		nextScopes []ScopeState
 	)
 	decide := func(k model.ChannelKind, p model.Purpose, prev ScopeState) ScopeState {
@@ -439,11 +440,11 @@ func (t *Tx) flushImportedConsentState() error {
 		case inCache:
 			old = *cached
 		case stored != nil:
-			cs, err := decodeConsentState(cid, stored)
-			if err != nil {
+			old.Scopes = oldScopes
+			if err := decodeConsentStateInto(&old, cid, stored); err != nil {
 				return err
 			}
-			old = *cs
+			oldScopes = old.Scopes
 		default:
 			old = ConsentState{CustomerID: cid}
 		}
@@ -488,11 +489,12 @@ func (t *Tx) flushImportedConsentState() error {
 			next.Scopes = slices.Clone(nextScopes)
 			t.states[cid] = &next
 		}
-		enc := encodeConsentState(&next)
-		if stored != nil && bytes.Equal(stored, enc) {
+		t.scratch = appendConsentState(t.scratch[:0], &next)
+		if stored != nil && bytes.Equal(stored, t.scratch) {
 			continue
 		}
-		if err := b.Put(t.keep(key[:]), t.keep(enc)); err != nil {
+		val := t.keep(t.scratch)
+		if err := b.Put(t.keep(appendU64(t.scratch[:0], uint64(cid))), val); err != nil {
 			return err
 		}
 	}
