@@ -278,11 +278,14 @@ func (c *lineChunk) parse(purposes map[string]model.PurposeID, out []parsedConse
 				r := &res[i]
 				r.p.line = c.lines[i]
 				var l ConsentLine
-				dec := json.NewDecoder(bytes.NewReader(c.raw(i)))
-				dec.DisallowUnknownFields()
-				if err := dec.Decode(&l); err != nil {
-					r.err = fmt.Sprintf("not a JSON object with consent fields: %v", err)
-					continue
+				if raw := c.raw(i); !parseConsentLineFast(raw, &l) {
+					l = ConsentLine{}
+					dec := json.NewDecoder(bytes.NewReader(raw))
+					dec.DisallowUnknownFields()
+					if err := dec.Decode(&l); err != nil {
+						r.err = fmt.Sprintf("not a JSON object with consent fields: %v", err)
+						continue
+					}
 				}
 				var err error
 				if r.p.ev, r.p.evi, r.p.cid, r.p.email, err = l.toEvent(purposes); err != nil {
