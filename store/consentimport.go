@@ -75,6 +75,10 @@ type parsedConsent struct {
 	evi   model.Evidence
 	cid   model.CustomerID
 	email string
+	norm  string // email, normalized for the index
+	// known is the customer the email belonged to when the batch's
+	// transaction began (prefetchCustomers); 0 if none.
+	known model.CustomerID
 }
 
 // ImportConsents reads consent events as JSON Lines and appends the valid
@@ -169,13 +173,19 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 	err := s.Update(by, func(t *Tx) error {
 		written, created, rejected, newInBatch = 0, 0, rejected[:0], newInBatch[:0]
 		t.deferConsentPuts = true
+		if err := t.prefetchCustomers(batch); err != nil {
+			return err
+		}
 		emails := t.bucket(bCustEmail)
 		for i := range batch {
 			p := &batch[i]
 			cid := p.cid
-			if cid == 0 {
-				// The index alone names the customer; AppendConsent loads it.
-				norm := model.NormalizeEmail(p.email)
+			if cid == 0 && p.known != 0 {
+				cid = p.known
+			} else if cid == 0 {
+				// A new address, or one an earlier line of this batch
+				// created a customer for.
+				norm := p.norm
 				if v := emails.Get([]byte(norm)); v != nil {
 					cid = model.CustomerID(readU64(v))
 				} else {
@@ -229,6 +239,82 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 	rep.CustomersCreated += created
 	rep.Rejected += len(rejected)
 	rep.Rejections = append(rep.Rejections, rejected...)
+	return nil
+}
+
+// prefetchCustomers finds the batch's existing customers (by id or by
+// email) and loads them into the transaction's cache on all cores, before
+// anything is written: each worker reads through its own read
+// transaction, which sees exactly what this write transaction sees until
+// it writes (no other commit can come in between). Customers that cannot
+// be loaded are left to the sequential path, which reports them.
+func (t *Tx) prefetchCustomers(batch []parsedConsent) error {
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(batch)/1024))
+	type load struct {
+		cid model.CustomerID
+		cc  *cachedCustomer
+	}
+	loaded := make([][]load, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := len(batch)*w/workers, len(batch)*(w+1)/workers
+		wg.Go(func() {
+			rtx, err := t.s.db.Begin(false)
+			if err != nil {
+				errs[w] = err
+				return
+			}
+			defer rtx.Rollback()
+			emails, customers := rtx.Bucket(bCustEmail), rtx.Bucket(bCustomers)
+			seen := make(map[model.CustomerID]bool)
+			var key [8]byte
+			for i := lo; i < hi; i++ {
+				p := &batch[i]
+				p.known = 0
+				cid := p.cid
+				if cid == 0 {
+					v := emails.Get([]byte(p.norm))
+					if v == nil {
+						continue
+					}
+					cid = model.CustomerID(readU64(v))
+					p.known = cid
+				}
+				if seen[cid] {
+					continue
+				}
+				seen[cid] = true
+				if _, ok := t.customers[cid]; ok {
+					continue
+				}
+				binary.BigEndian.PutUint64(key[:], uint64(cid))
+				v := customers.Get(key[:])
+				if v == nil {
+					continue
+				}
+				old := new(model.Customer)
+				if decodeCustomer(v, old) != nil {
+					continue
+				}
+				loaded[w] = append(loaded[w], load{cid, &cachedCustomer{old: old, cur: cloneCustomer(old)}})
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if t.customers == nil {
+		t.customers = make(map[model.CustomerID]*cachedCustomer)
+	}
+	for _, ls := range loaded {
+		for _, l := range ls {
+			if _, ok := t.customers[l.cid]; !ok {
+				t.customers[l.cid] = l.cc
+			}
+		}
+	}
 	return nil
 }
 
@@ -290,6 +376,8 @@ func (c *lineChunk) parse(purposes map[string]model.PurposeID, out []parsedConse
 				var err error
 				if r.p.ev, r.p.evi, r.p.cid, r.p.email, err = l.toEvent(purposes); err != nil {
 					r.err = err.Error()
+				} else if r.p.cid == 0 {
+					r.p.norm = model.NormalizeEmail(r.p.email)
 				}
 			}
 		})
