@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"karton/model"
 )
 
@@ -480,17 +482,24 @@ func (l *ConsentLine) toEvent(purposes map[string]model.PurposeID) (model.Consen
 	return ev, evi, cid, email, nil
 }
 
-// flushImportedConsentState is flushConsentState for an import's batch,
-// where most customers get one or two scoped events and most of those
-// events change no decision (a DOI request without consent, an opt-out of
-// what was never allowed): decisions, reach counter moves and the records
-// written are the same, but a projection whose record comes out byte for
-// byte unchanged is not written again, which spares the commit one page
-// per such customer, and the old and new scope lists of each customer are
-// kept in two reused buffers instead of two allocations.
-func (t *Tx) flushImportedConsentState() error {
+// flushImportedConsents writes an import batch's ledger records and
+// recomputes the projections of its customers: flushConsentPuts and
+// flushConsentState in one, with the same decisions, reach counter moves
+// and records, but
+//
+//   - the projections are computed on all cores while this goroutine
+//     writes the ledger records: each worker reads the stored history,
+//     projection and customers through its own read transaction (which
+//     sees what this transaction saw before it wrote) and adds the batch's
+//     new events, which are all in consentPuts;
+//   - a projection that comes out byte for byte unchanged (most do: a DOI
+//     request without consent, an opt-out of what was never allowed) is
+//     not written again, which spares the commit a page per customer.
+func (t *Tx) flushImportedConsents() error {
+	puts := t.consentPuts
+	slices.SortFunc(puts, func(a, b keyVal) int { return bytes.Compare(a.k, b.k) })
 	if len(t.consentDirty) == 0 {
-		return nil
+		return t.flushConsentPuts()
 	}
 	purposes, profiling, err := t.purposesCached()
 	if err != nil {
@@ -501,31 +510,117 @@ func (t *Tx) flushImportedConsentState() error {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(ids)/256))
+	parts := make([]projectionPart, workers)
+	settings := t.s.Settings()
+	var wg sync.WaitGroup
+	for w := range workers {
+		part := &parts[w]
+		part.ids = ids[len(ids)*w/workers : len(ids)*(w+1)/workers]
+		wg.Go(func() {
+			part.err = t.projectImported(part, puts, purposes, profiling, settings)
+		})
+	}
+	// The workers read puts: written here without sorting again.
+	var werr error
+	ledger := t.bucket(bConsent)
+	for _, kv := range puts {
+		if werr = ledger.Put(kv.k, kv.v); werr != nil {
+			break
+		}
+	}
+	t.consentPuts = t.consentPuts[:0]
+	wg.Wait()
+	if werr != nil {
+		return werr
+	}
 	b := t.bucket(bConsentState)
-	in := model.DecisionInput{ProfilingPurposes: profiling, Settings: t.s.Settings(), At: t.now, CreativeObjectionNotice: true}
+	for w := range parts {
+		part := &parts[w]
+		if part.err != nil {
+			return part.err
+		}
+		for _, r := range part.changed {
+			val := t.keep(part.buf[r.start:r.end])
+			if err := b.Put(t.keep(appendU64(t.scratch[:0], uint64(r.cid))), val); err != nil {
+				return err
+			}
+		}
+		for sk, d := range part.reach {
+			t.count(reachCounter(sk.k, sk.p), d)
+		}
+	}
+	for _, part := range parts {
+		for _, cs := range part.cached {
+			t.states[cs.CustomerID] = cs
+		}
+	}
+	t.consentDirty = nil
+	return nil
+}
+
+// projectionPart is one worker's share of flushImportedConsents: the
+// customers it recomputes and what came out.
+type projectionPart struct {
+	ids     []model.CustomerID
+	changed []struct {
+		cid        model.CustomerID
+		start, end int // the record in buf
+	}
+	buf    []byte
+	reach  map[scopeKey]int64 // moves of the reach counters
+	cached []*ConsentState    // new projections of customers in Tx.states
+	err    error
+}
+
+// projectImported recomputes the projections of part.ids, as
+// flushConsentState would in this transaction. It only reads the
+// transaction's caches (nothing writes them meanwhile) and the store
+// through a read transaction of its own.
+func (t *Tx) projectImported(part *projectionPart, puts []keyVal, purposes []model.Purpose, profiling []model.PurposeID, settings model.Settings) error {
+	rtx, err := t.s.db.Begin(false)
+	if err != nil {
+		return err
+	}
+	defer rtx.Rollback()
+	states, ledger, customers := rtx.Bucket(bConsentState), rtx.Bucket(bConsent).Cursor(), rtx.Bucket(bCustomers)
+	in := model.DecisionInput{ProfilingPurposes: profiling, Settings: settings, At: t.now, CreativeObjectionNotice: true}
 	full := len(model.ChannelKinds) * len(purposes)
+	part.reach = make(map[scopeKey]int64)
 	var (
-		events     []model.ConsentEvent
-		key        [8]byte
-		old, next  ConsentState
-		oldScopes  []ScopeState // decoded into, reused
-		nextScopes []ScopeState
+		events    []model.ConsentEvent
+		key       [8]byte
+		old, next ConsentState
+		oldScopes []ScopeState // decoded into, reused
+		newScopes []ScopeState
 	)
 	decide := func(k model.ChannelKind, p model.Purpose, prev ScopeState) ScopeState {
 		in.Channel, in.Purpose, in.LastContactAt = k, p, prev.LastContact
 		d := model.Decide(&in)
 		if was := !t.recount && prev.Reason != "" && prev.Allow(); was != d.Allow {
 			if d.Allow {
-				t.count(reachCounter(k, p.ID), 1)
+				part.reach[scopeKey{k, p.ID}]++
 			} else {
-				t.count(reachCounter(k, p.ID), -1)
+				part.reach[scopeKey{k, p.ID}]--
 			}
 		}
 		return ScopeState{Channel: k, Purpose: p.ID, Reason: d.Reason, EventID: d.EventID, LastContact: prev.LastContact}
 	}
-	for _, cid := range ids {
+	// The batch's new events of the customers from part.ids[0] on.
+	if len(part.ids) > 0 {
+		binary.BigEndian.PutUint64(key[:], uint64(part.ids[0]))
+		first, _ := slices.BinarySearchFunc(puts, key[:], func(kv keyVal, k []byte) int { return bytes.Compare(kv.k[:8], k) })
+		puts = puts[first:]
+	}
+	for _, cid := range part.ids {
 		binary.BigEndian.PutUint64(key[:], uint64(cid))
-		stored := b.Get(key[:])
+		var fresh []keyVal // this customer's new events
+		n := 0
+		for n < len(puts) && bytes.Equal(puts[n].k[:8], key[:]) {
+			n++
+		}
+		fresh, puts = puts[:n], puts[n:]
+		stored := states.Get(key[:])
 		cached, inCache := t.states[cid]
 		switch {
 		case inCache:
@@ -541,54 +636,104 @@ func (t *Tx) flushImportedConsentState() error {
 		}
 		dirty := t.consentDirty[cid]
 		if dirty.all || len(dirty.scopes) > 0 || len(old.Scopes) != full || t.recount {
-			cc, err := t.cachedCustomer(cid)
-			if err != nil {
+			var c *model.Customer
+			if cc, ok := t.customers[cid]; ok {
+				c = cc.cur
+			} else {
+				v := customers.Get(key[:])
+				if v == nil {
+					return fmt.Errorf("consent state: %w", notFound("customer", cid.String()))
+				}
+				c = new(model.Customer)
+				if err := decodeCustomer(v, c); err != nil {
+					return fmt.Errorf("customer %d: %w", cid, err)
+				}
+			}
+			if events, err = appendImportedHistory(events[:0], ledger, key[:], fresh); err != nil {
 				return err
 			}
-			if events, err = t.Reader().appendDecisionEvents(events[:0], cid); err != nil {
-				return err
-			}
-			in.Customer = model.StoredFactsOf(cc.cur, cc.cur.ContactPoints)
+			in.Customer = model.StoredFactsOf(c, c.ContactPoints)
 			in.Events = events
 		}
 		next = ConsentState{CustomerID: cid, ComputedAt: t.now}
 		if !dirty.all && len(old.Scopes) == full && !t.recount {
 			// Only some scopes changed: recompute those, keep the rest.
 			next.ComputedAt = old.ComputedAt
-			nextScopes = append(nextScopes[:0], old.Scopes...)
-			for i, sc := range nextScopes {
+			newScopes = append(newScopes[:0], old.Scopes...)
+			for i, sc := range newScopes {
 				if slices.Contains(dirty.scopes, scopeKey{sc.Channel, sc.Purpose}) {
 					for _, p := range purposes {
 						if p.ID == sc.Purpose {
-							nextScopes[i] = decide(sc.Channel, p, sc)
+							newScopes[i] = decide(sc.Channel, p, sc)
 						}
 					}
 				}
 			}
 		} else {
-			nextScopes = nextScopes[:0]
+			newScopes = newScopes[:0]
 			for _, k := range model.ChannelKinds {
 				for _, p := range purposes {
 					prev, _ := old.Scope(k, p.ID)
-					nextScopes = append(nextScopes, decide(k, p, prev))
+					newScopes = append(newScopes, decide(k, p, prev))
 				}
 			}
 		}
-		next.Scopes = nextScopes
+		next.Scopes = newScopes
 		if inCache {
 			// Whoever read the projection in this transaction reads the new one.
-			next.Scopes = slices.Clone(nextScopes)
-			t.states[cid] = &next
+			cs := next
+			cs.Scopes = slices.Clone(newScopes)
+			part.cached = append(part.cached, &cs)
 		}
-		t.scratch = appendConsentState(t.scratch[:0], &next)
-		if stored != nil && bytes.Equal(stored, t.scratch) {
+		start := len(part.buf)
+		part.buf = appendConsentState(part.buf, &next)
+		if stored != nil && bytes.Equal(stored, part.buf[start:]) {
+			part.buf = part.buf[:start]
 			continue
 		}
-		val := t.keep(t.scratch)
-		if err := b.Put(t.keep(appendU64(t.scratch[:0], uint64(cid))), val); err != nil {
-			return err
+		part.changed = append(part.changed, struct {
+			cid        model.CustomerID
+			start, end int
+		}{cid, start, len(part.buf)})
+	}
+	return nil
+}
+
+// appendImportedHistory appends what Reader.appendDecisionEvents reads
+// for a customer once the batch's records are written: the stored events
+// (through the read transaction's cursor) and the new ones, in key order.
+func appendImportedHistory(events []model.ConsentEvent, c *bolt.Cursor, prefix []byte, fresh []keyVal) ([]model.ConsentEvent, error) {
+	k, v := c.Seek(prefix)
+	next := func() {
+		if k, v = c.Next(); k != nil && !bytes.HasPrefix(k, prefix) {
+			k = nil
 		}
 	}
-	t.consentDirty = nil
-	return nil
+	if k != nil && !bytes.HasPrefix(k, prefix) {
+		k = nil
+	}
+	for k != nil || len(fresh) > 0 {
+		cmp := -1 // the stored record comes first
+		if k == nil {
+			cmp = 1
+		} else if len(fresh) > 0 {
+			cmp = bytes.Compare(k, fresh[0].k)
+		}
+		var ek, ev []byte
+		if cmp < 0 {
+			ek, ev = k, v
+			next()
+		} else {
+			if cmp == 0 {
+				next() // a Put replaces the stored record
+			}
+			ek, ev = fresh[0].k, fresh[0].v
+			fresh = fresh[1:]
+		}
+		events = append(events, model.ConsentEvent{})
+		if err := decodeConsentForDecision(ev, &events[len(events)-1]); err != nil {
+			return events, fmt.Errorf("consent event %d of customer %d: %w", readU64(ek[8:]), readU64(prefix), err)
+		}
+	}
+	return events, nil
 }

@@ -32,7 +32,10 @@ var importTestSecret = bytes.Repeat([]byte{7}, 32)
 // newImportStore builds the same small store every time: three purposes,
 // 30 customers (some with a phone), one erased customer whose address came
 // back as a suppressed customer, and one erased customer.
-func newImportStore(t *testing.T) *Store {
+func newImportStore(t *testing.T) *Store { return newImportStoreN(t, 30) }
+
+// newImportStoreN is newImportStore with n regular customers.
+func newImportStoreN(t *testing.T, n int) *Store {
 	t.Helper()
 	clock := &testClock{t: testNow}
 	s, err := Open(filepath.Join(t.TempDir(), "k.db"), Options{Now: clock.now, Secret: importTestSecret})
@@ -48,7 +51,7 @@ func newImportStore(t *testing.T) *Store {
 				return err
 			}
 		}
-		for i := 1; i <= 30; i++ {
+		for i := 1; i <= n; i++ {
 			c := model.Customer{FirstName: "Kunde", LastName: strconv.Itoa(i), Email: fmt.Sprintf("c%d@example.de", i)}
 			if i%3 == 0 {
 				c.Phone = fmt.Sprintf("+491511234%04d", i)
@@ -74,7 +77,10 @@ func newImportStore(t *testing.T) *Store {
 
 // importTestLines builds n lines, mostly valid, some invalid in every way
 // the import reports.
-func importTestLines(seed uint64, n int) []byte {
+func importTestLines(seed uint64, n int) []byte { return importTestLinesFor(seed, n, 30) }
+
+// importTestLinesFor is importTestLines for a store of newImportStoreN(customers).
+func importTestLinesFor(seed uint64, n, customers int) []byte {
 	r := rand.New(rand.NewPCG(seed, 1))
 	channels := []string{"email", "sms", "phone", "postal", "email", "email"}
 	purposes := []string{"newsletter", "service", "profiling", "Newsletter "}
@@ -96,15 +102,15 @@ func importTestLines(seed uint64, n int) []byte {
 		}
 		switch x := r.IntN(100); {
 		case x < 50:
-			l["customer"] = 1 + r.IntN(33)
+			l["customer"] = 1 + r.IntN(customers+3)
 		case x < 55:
-			l["customer"] = strconv.Itoa(1 + r.IntN(33))
+			l["customer"] = strconv.Itoa(1 + r.IntN(customers+3))
 		case x < 75:
-			l["customer_email"] = fmt.Sprintf("C%d@Example.de", 1+r.IntN(30))
+			l["customer_email"] = fmt.Sprintf("C%d@Example.de", 1+r.IntN(customers))
 		case x < 80:
 			l["customer_email"] = "weg@example.de"
 		default:
-			l["customer_email"] = fmt.Sprintf("neu%d@example.de", r.IntN(15))
+			l["customer_email"] = fmt.Sprintf("neu%d@example.de", r.IntN(customers/2))
 		}
 		switch r.IntN(40) {
 		case 0:
@@ -202,6 +208,62 @@ func importOneByOne(t *testing.T, s *Store, data []byte) (written, created int, 
 	return written, created, rejected
 }
 
+// importInOneTx is the reference for one batch: the valid lines through
+// the plain write path (AppendConsent, the projection flushed once at the
+// end) in one transaction, as an import's batch is one.
+func importInOneTx(t *testing.T, s *Store, data []byte) (written, created int) {
+	t.Helper()
+	var purposes map[string]model.PurposeID
+	require.NoError(t, s.Update(admin, func(tx *Tx) error {
+		ps, err := tx.Reader().Purposes()
+		purposes = map[string]model.PurposeID{}
+		for _, p := range ps {
+			purposes[p.Name] = p.ID
+		}
+		if err != nil {
+			return err
+		}
+		for _, raw := range strings.Split(string(data), "\n") {
+			raw = strings.TrimSpace(raw)
+			if raw == "" {
+				continue
+			}
+			var l ConsentLine
+			dec := json.NewDecoder(strings.NewReader(raw))
+			dec.DisallowUnknownFields()
+			if dec.Decode(&l) != nil {
+				continue
+			}
+			ev, evi, cid, email, err := l.toEvent(purposes)
+			if err != nil {
+				continue
+			}
+			if cid == 0 {
+				if v := tx.tx.Bucket(bCustEmail).Get([]byte(model.NormalizeEmail(email))); v != nil {
+					cid = model.CustomerID(readU64(v))
+				} else {
+					nc := model.Customer{Email: email}
+					if tx.InsertCustomer(&nc) != nil {
+						continue
+					}
+					cid = nc.ID
+					created++
+				}
+			}
+			ev.CustomerID = cid
+			if err := tx.AppendConsent(&ev, evi); err != nil {
+				if !isRowError(err) {
+					return err
+				}
+				continue
+			}
+			written++
+		}
+		return nil
+	}))
+	return written, created
+}
+
 // dumpBuckets copies every bucket's records.
 func dumpBuckets(t *testing.T, s *Store) map[string]map[string]string {
 	t.Helper()
@@ -277,6 +339,32 @@ func TestConsentImportEqualsAppendingOneByOne(t *testing.T) {
 			dropZeroCounters(again)
 			assert.Equal(t, got["counters"], again["counters"])
 		})
+	}
+}
+
+// TestConsentImportEqualsOneTransaction has enough customers for the
+// projection to be computed by several workers.
+func TestConsentImportEqualsOneTransaction(t *testing.T) {
+	const customers = 1500
+	data := importTestLinesFor(6, 5000, customers)
+	imp, ref := newImportStoreN(t, customers), newImportStoreN(t, customers)
+	rep, err := imp.ImportConsents(admin, "t.jsonl", bytes.NewReader(data), false)
+	require.NoError(t, err)
+	written, created := importInOneTx(t, ref, data)
+	require.Greater(t, written, 3000)
+	assert.Equal(t, written, rep.Written)
+	assert.Equal(t, created, rep.CustomersCreated)
+	got, want := dumpBuckets(t, imp), dumpBuckets(t, ref)
+	for name, recs := range want {
+		switch name {
+		case "audit", "meta":
+			continue
+		}
+		assert.Equal(t, recs, got[name], "bucket %s", name)
+	}
+	require.Len(t, got["audit"], len(want["audit"])+1)
+	for k, v := range want["audit"] {
+		require.Equal(t, v, got["audit"][k], "audit entry %d", readU64([]byte(k)))
 	}
 }
 

@@ -171,15 +171,18 @@ func (t *Tx) flush() error {
 			}
 		}
 	}
-	if err := t.flushConsentPuts(); err != nil {
-		return err
-	}
-	flushState := t.flushConsentState
 	if t.deferConsentPuts {
-		flushState = t.flushImportedConsentState // an import's batch
-	}
-	if err := flushState(); err != nil {
-		return err
+		// An import's batch: ledger records and projections in one.
+		if err := t.flushImportedConsents(); err != nil {
+			return err
+		}
+	} else {
+		if err := t.flushConsentPuts(); err != nil {
+			return err
+		}
+		if err := t.flushConsentState(); err != nil {
+			return err
+		}
 	}
 	if err := t.flushRollups(); err != nil {
 		return err
