@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"runtime"
 	"slices"
 	"strconv"
@@ -120,7 +121,7 @@ func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun 
 		return rep, err
 	}
 	var (
-		chunk  lineChunk
+		chunk  = newLineChunk(r)
 		batch  []parsedConsent
 		lineNo int
 		// dryCreated holds the addresses a dry run's earlier batches
@@ -328,6 +329,27 @@ type lineChunk struct {
 	lines []int // line numbers
 }
 
+// newLineChunk sizes the buffer for the whole input when its size is
+// known (a file, a buffer), up to a cap: growing a buffer of megabytes
+// step by step allocates it several times over.
+func newLineChunk(r io.Reader) lineChunk {
+	size := int64(-1)
+	switch x := r.(type) {
+	case interface{ Len() int }:
+		size = int64(x.Len())
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if fi, err := x.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	}
+	if size <= 0 {
+		return lineChunk{}
+	}
+	size = min(size, 32<<20)
+	lines := int(min(size/64, consentChunk))
+	return lineChunk{buf: make([]byte, 0, size), ends: make([]int, 0, lines), lines: make([]int, 0, lines)}
+}
+
 func (c *lineChunk) reset() {
 	c.buf, c.ends, c.lines = c.buf[:0], c.ends[:0], c.lines[:0]
 }
@@ -352,48 +374,49 @@ func (c *lineChunk) raw(i int) []byte {
 // valid ones (appended to out) and the rejections, both in line order.
 func (c *lineChunk) parse(purposes map[string]model.PurposeID, out []parsedConsent) ([]parsedConsent, []Rejection) {
 	n := c.len()
-	type result struct {
-		p   parsedConsent
-		err string
-	}
-	res := make([]result, n)
+	// Parsed in place (a line is some 300 bytes parsed), then compacted.
+	out = slices.Grow(out[:0], n)[:n]
+	errs := make([]string, n)
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/512))
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := n*w/workers, n*(w+1)/workers
 		wg.Go(func() {
 			for i := lo; i < hi; i++ {
-				r := &res[i]
-				r.p.line = c.lines[i]
+				p := &out[i]
+				*p = parsedConsent{line: c.lines[i]}
 				var l ConsentLine
 				if raw := c.raw(i); !parseConsentLineFast(raw, &l) {
 					l = ConsentLine{}
 					dec := json.NewDecoder(bytes.NewReader(raw))
 					dec.DisallowUnknownFields()
 					if err := dec.Decode(&l); err != nil {
-						r.err = fmt.Sprintf("not a JSON object with consent fields: %v", err)
+						errs[i] = fmt.Sprintf("not a JSON object with consent fields: %v", err)
 						continue
 					}
 				}
 				var err error
-				if r.p.ev, r.p.evi, r.p.cid, r.p.email, err = l.toEvent(purposes); err != nil {
-					r.err = err.Error()
-				} else if r.p.cid == 0 {
-					r.p.norm = model.NormalizeEmail(r.p.email)
+				if p.ev, p.evi, p.cid, p.email, err = l.toEvent(purposes); err != nil {
+					errs[i] = err.Error()
+				} else if p.cid == 0 {
+					p.norm = model.NormalizeEmail(p.email)
 				}
 			}
 		})
 	}
 	wg.Wait()
 	var rejected []Rejection
-	for i := range res {
-		if res[i].err != "" {
-			rejected = append(rejected, Rejection{Line: res[i].p.line, Reason: res[i].err})
+	valid := 0
+	for i := range out {
+		if errs[i] != "" {
+			rejected = append(rejected, Rejection{Line: out[i].line, Reason: errs[i]})
 			continue
 		}
-		out = append(out, res[i].p)
+		out[valid] = out[i]
+		valid++
 	}
-	return out, rejected
+	clear(out[valid:]) // let go of what the rejected lines held
+	return out[:valid], rejected
 }
 
 func sortRejections(r []Rejection) {
