@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -80,9 +81,11 @@ type parsedConsent struct {
 	cid   model.CustomerID
 	email string
 	norm  string // email, normalized for the index
-	// known is the customer the email belonged to when the batch's
-	// transaction began (prefetchCustomers); 0 if none.
+	// Found by a customerPrefetch: the customer the email belonged to
+	// when the batch's transaction began (0 if none), and the customer,
+	// loaded (nil if not found).
 	known model.CustomerID
+	cc    *cachedCustomer
 }
 
 // ImportConsents reads consent events as JSON Lines and appends the valid
@@ -181,16 +184,25 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 		// bucket's right edge: full pages instead of bbolt's half-full
 		// splits (erasure only ever deletes from it).
 		t.bucket(bEvidence).FillPercent = 0.95
-		if err := t.prefetchCustomers(batch); err != nil {
-			return err
-		}
+		pf := t.prefetchCustomers(batch)
+		defer pf.stop()
 		emails := t.bucket(bCustEmail)
 		for i := range batch {
 			p := &batch[i]
+			pf.wait(i)
 			cid := p.cid
 			if cid == 0 && p.known != 0 {
 				cid = p.known
-			} else if cid == 0 {
+			}
+			if p.cc != nil {
+				if t.customers == nil {
+					t.customers = make(map[model.CustomerID]*cachedCustomer)
+				}
+				if _, ok := t.customers[cid]; !ok {
+					t.customers[cid] = p.cc
+				}
+			}
+			if cid == 0 {
 				// A new address, or one an earlier line of this batch
 				// created a customer for.
 				norm := p.norm
@@ -250,80 +262,91 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 	return nil
 }
 
-// prefetchCustomers finds the batch's existing customers (by id or by
-// email) and loads them into the transaction's cache on all cores, before
-// anything is written: each worker reads through its own read
-// transaction, which sees exactly what this write transaction sees until
-// it writes (no other commit can come in between). Customers that cannot
-// be loaded are left to the sequential path, which reports them.
-func (t *Tx) prefetchCustomers(batch []parsedConsent) error {
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(batch)/1024))
-	type load struct {
-		cid model.CustomerID
-		cc  *cachedCustomer
+// customerPrefetch finds and decodes a batch's existing customers (by id
+// or by email) ahead of the loop that appends its events, on the other
+// cores: the loop's customers are ready when it gets to them instead of
+// being read and decoded one by one. Each worker reads through a read
+// transaction of its own, which sees exactly what the write transaction
+// saw when it began (no other commit can come in between); customers the
+// write transaction creates are not found there and left to it, as is
+// anything a worker could not load. The lines are handed out in blocks,
+// round robin; done[b] is closed when block b is done.
+type customerPrefetch struct {
+	done    []chan struct{}
+	next    int // the first block the loop has not waited for
+	stopped atomic.Bool
+	wg      sync.WaitGroup
+}
+
+const prefetchBlock = 256
+
+func (t *Tx) prefetchCustomers(batch []parsedConsent) *customerPrefetch {
+	blocks := (len(batch) + prefetchBlock - 1) / prefetchBlock
+	pf := &customerPrefetch{done: make([]chan struct{}, blocks)}
+	for b := range pf.done {
+		pf.done[b] = make(chan struct{})
 	}
-	loaded := make([][]load, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
+	workers := min(max(1, runtime.GOMAXPROCS(0)-1), blocks)
 	for w := range workers {
-		lo, hi := len(batch)*w/workers, len(batch)*(w+1)/workers
-		wg.Go(func() {
+		pf.wg.Go(func() {
 			rtx, err := t.s.db.Begin(false)
-			if err != nil {
-				errs[w] = err
-				return
+			if err == nil {
+				defer rtx.Rollback()
 			}
-			defer rtx.Rollback()
-			emails, customers := rtx.Bucket(bCustEmail), rtx.Bucket(bCustomers)
-			seen := make(map[model.CustomerID]bool)
+			loaded := make(map[model.CustomerID]*cachedCustomer)
 			var key [8]byte
-			for i := lo; i < hi; i++ {
-				p := &batch[i]
-				p.known = 0
-				cid := p.cid
-				if cid == 0 {
-					v := emails.Get([]byte(p.norm))
-					if v == nil {
-						continue
+			for b := w; b < blocks; b += workers {
+				if err == nil && !pf.stopped.Load() {
+					emails, customers := rtx.Bucket(bCustEmail), rtx.Bucket(bCustomers)
+					for i := b * prefetchBlock; i < min(len(batch), (b+1)*prefetchBlock); i++ {
+						p := &batch[i]
+						p.known, p.cc = 0, nil
+						cid := p.cid
+						if cid == 0 {
+							v := emails.Get([]byte(p.norm))
+							if v == nil {
+								continue
+							}
+							cid = model.CustomerID(readU64(v))
+							p.known = cid
+						}
+						if cc, ok := loaded[cid]; ok {
+							p.cc = cc
+							continue
+						}
+						binary.BigEndian.PutUint64(key[:], uint64(cid))
+						v := customers.Get(key[:])
+						if v == nil {
+							continue
+						}
+						old := new(model.Customer)
+						if decodeCustomer(v, old) != nil {
+							continue
+						}
+						p.cc = &cachedCustomer{old: old, cur: cloneCustomer(old)}
+						loaded[cid] = p.cc
 					}
-					cid = model.CustomerID(readU64(v))
-					p.known = cid
 				}
-				if seen[cid] {
-					continue
-				}
-				seen[cid] = true
-				if _, ok := t.customers[cid]; ok {
-					continue
-				}
-				binary.BigEndian.PutUint64(key[:], uint64(cid))
-				v := customers.Get(key[:])
-				if v == nil {
-					continue
-				}
-				old := new(model.Customer)
-				if decodeCustomer(v, old) != nil {
-					continue
-				}
-				loaded[w] = append(loaded[w], load{cid, &cachedCustomer{old: old, cur: cloneCustomer(old)}})
+				close(pf.done[b])
 			}
 		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
+	return pf
+}
+
+// wait returns when line i has been looked at.
+func (pf *customerPrefetch) wait(i int) {
+	for ; pf.next <= i/prefetchBlock; pf.next++ {
+		<-pf.done[pf.next]
 	}
-	if t.customers == nil {
-		t.customers = make(map[model.CustomerID]*cachedCustomer)
-	}
-	for _, ls := range loaded {
-		for _, l := range ls {
-			if _, ok := t.customers[l.cid]; !ok {
-				t.customers[l.cid] = l.cc
-			}
-		}
-	}
-	return nil
+}
+
+// stop ends the workers (the rest of their blocks are skipped) and waits
+// for them: their read transactions must end before the write
+// transaction does.
+func (pf *customerPrefetch) stop() {
+	pf.stopped.Store(true)
+	pf.wg.Wait()
 }
 
 // lineChunk holds the non-empty lines of one batch, copied into one
