@@ -717,12 +717,16 @@ func (t *Tx) projectImported(part *projectionPart, puts []keyVal, purposes []mod
 		if !dirty.all && len(old.Scopes) == full && !t.recount {
 			// Only some scopes changed: recompute those, keep the rest.
 			next.ComputedAt = old.ComputedAt
-			newScopes = append(newScopes[:0], old.Scopes...)
-			for i, sc := range newScopes {
+			next.Scopes = old.Scopes // this worker's decode buffer: changed in place
+			if inCache {
+				newScopes = append(newScopes[:0], old.Scopes...)
+				next.Scopes = newScopes
+			}
+			for i, sc := range next.Scopes {
 				if slices.Contains(dirty.scopes, scopeKey{sc.Channel, sc.Purpose}) {
 					for _, p := range purposes {
 						if p.ID == sc.Purpose {
-							newScopes[i] = decide(sc.Channel, p, sc)
+							next.Scopes[i] = decide(sc.Channel, p, sc)
 						}
 					}
 				}
@@ -735,12 +739,12 @@ func (t *Tx) projectImported(part *projectionPart, puts []keyVal, purposes []mod
 					newScopes = append(newScopes, decide(k, p, prev))
 				}
 			}
+			next.Scopes = newScopes
 		}
-		next.Scopes = newScopes
 		if inCache {
 			// Whoever read the projection in this transaction reads the new one.
 			cs := next
-			cs.Scopes = slices.Clone(newScopes)
+			cs.Scopes = slices.Clone(next.Scopes)
 			part.cached = append(part.cached, &cs)
 		}
 		start := len(part.buf)
