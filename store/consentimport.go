@@ -94,11 +94,13 @@ type parsedConsent struct {
 // (including those against the store) and each batch is rolled back.
 //
 // Lines are parsed in parallel; events are appended in file order (ledger
-// ids, customers created by email and audit entries follow the file), but
-// their customer-clustered records and projections are written in customer
-// order at the end of each batch's transaction. The import's own audit
-// entry is written in the transaction of the last batch, so the whole
-// import is durable when this returns.
+// ids, customers created by email and audit entries follow the file), with
+// their customers loaded ahead on the other cores, but their
+// customer-clustered records and projections are written in customer order
+// at the end of each batch's transaction, the projections computed on all
+// cores (flushImportedConsents). The import's own audit entry is written in
+// the transaction of the last batch, so the whole import is durable when
+// this returns.
 func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun bool) (ImportReport, error) {
 	return s.importConsents(by, name, r, dryRun, consentChunk)
 }

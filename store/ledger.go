@@ -73,7 +73,7 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 	key := t.keep(appendU64(appendU64(t.scratch[:0], uint64(ev.CustomerID)), id))
 	if t.deferConsentPuts {
 		// A bulk import writes the customer-clustered records at the end,
-		// in key order (flushConsentPuts).
+		// in key order (flushImportedConsents).
 		t.consentPuts = append(t.consentPuts, keyVal{key, val})
 	} else if err := t.bucket(bConsent).Put(key, val); err != nil {
 		return err

@@ -45,8 +45,9 @@ type Tx struct {
 
 	// deferConsentPuts (set by ImportConsents) gathers the ledger's
 	// customer-clustered records in consentPuts and writes them in key
-	// order at the end (flushConsentPuts). Nothing in such a transaction
-	// may read consent history before the flush.
+	// order at the end, with the projections (flushImportedConsents).
+	// Nothing in such a transaction may read consent history before the
+	// flush.
 	deferConsentPuts bool
 	consentPuts      []keyVal
 
