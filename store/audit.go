@@ -35,8 +35,12 @@ const auditVersion = 1
 var metaAuditHead = []byte("audit_head")
 
 // body is the part of the entry the hash covers.
-func (a *AuditEntry) body() []byte {
-	var e encoder
+func (a *AuditEntry) body() []byte { return a.appendBody(nil) }
+
+// appendBody appends the body to buf (the transaction's scratch buffer
+// when an entry is written: an import writes one per event).
+func (a *AuditEntry) appendBody(buf []byte) []byte {
+	e := encoder{buf: buf}
 	e.byte1(auditVersion)
 	e.uvarint(a.Seq)
 	e.time(a.At)
@@ -113,9 +117,10 @@ func (t *Tx) Audit(action, subject string, payload []byte) error {
 		PayloadHash: sha256.Sum256(payload),
 		PrevHash:    t.audit.hash,
 	}
-	body := e.body()
+	body := e.appendBody(t.scratch[:0])
 	e.Hash = sha256.Sum256(body)
-	if err := t.bucket(bAudit).Put(u64(e.Seq), append(body, e.Hash[:]...)); err != nil { // = e.encode(), without encoding twice
+	val := t.keep(append(body, e.Hash[:]...)) // = e.encode(), without encoding twice
+	if err := t.bucket(bAudit).Put(t.keep(appendU64(t.scratch[:0], e.Seq)), val); err != nil {
 		return fmt.Errorf("append audit entry: %w", err)
 	}
 	t.audit.seq, t.audit.hash, t.audit.changed = e.Seq, e.Hash, true

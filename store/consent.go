@@ -77,8 +77,12 @@ var reasonsByCode = func() (t [256]model.Reason) {
 
 func reasonFromCode(b byte) model.Reason { return reasonsByCode[b] }
 
-func encodeConsentState(cs *ConsentState) []byte {
-	var e encoder
+func encodeConsentState(cs *ConsentState) []byte { return appendConsentState(nil, cs) }
+
+// appendConsentState appends the record of cs to buf (an import encodes
+// thousands of them into one scratch buffer).
+func appendConsentState(buf []byte, cs *ConsentState) []byte {
+	e := encoder{buf: buf}
 	e.byte1(consentStateVersion)
 	e.time(cs.ComputedAt)
 	e.uvarint(uint64(len(cs.Scopes)))
@@ -93,10 +97,22 @@ func encodeConsentState(cs *ConsentState) []byte {
 }
 
 func decodeConsentState(cid model.CustomerID, b []byte) (*ConsentState, error) {
+	cs := &ConsentState{}
+	return cs, decodeConsentStateInto(cs, cid, b)
+}
+
+// decodeConsentStateInto decodes into cs, reusing the array of cs.Scopes
+// when it is large enough (an import reads thousands of projections one
+// after another).
+func decodeConsentStateInto(cs *ConsentState, cid model.CustomerID, b []byte) error {
 	d := decoder{b: b}
 	d.version(consentStateVersion, "consent state")
-	cs := &ConsentState{CustomerID: cid, ComputedAt: d.time()}
-	cs.Scopes = make([]ScopeState, d.count())
+	cs.CustomerID, cs.ComputedAt = cid, d.time()
+	if n := d.count(); cs.Scopes != nil && cap(cs.Scopes) >= n {
+		cs.Scopes = cs.Scopes[:n]
+	} else {
+		cs.Scopes = make([]ScopeState, n)
+	}
 	for i := range cs.Scopes {
 		cs.Scopes[i] = ScopeState{
 			Channel: model.KindFromCode(d.byte1()),
@@ -106,7 +122,7 @@ func decodeConsentState(cid model.CustomerID, b []byte) (*ConsentState, error) {
 		}
 		cs.Scopes[i].LastContact = d.time()
 	}
-	return cs, d.done("consent state")
+	return d.done("consent state")
 }
 
 // reachCounter names the counter of customers contactable on a scope.

@@ -3,18 +3,24 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"karton/model"
 )
@@ -74,6 +80,12 @@ type parsedConsent struct {
 	evi   model.Evidence
 	cid   model.CustomerID
 	email string
+	norm  string // email, normalized for the index
+	// Found by a customerPrefetch: the customer the email belonged to
+	// when the batch's transaction began (0 if none), and the customer,
+	// loaded (nil if not found).
+	known model.CustomerID
+	cc    *cachedCustomer
 }
 
 // ImportConsents reads consent events as JSON Lines and appends the valid
@@ -82,12 +94,20 @@ type parsedConsent struct {
 // (including those against the store) and each batch is rolled back.
 //
 // Lines are parsed in parallel; events are appended in file order (ledger
-// ids, customers created by email and audit entries follow the file), but
-// their customer-clustered records and projections are written in customer
-// order at the end of each batch's transaction. The import's own audit
-// entry is written in the transaction of the last batch, so the whole
-// import is durable when this returns.
+// ids, customers created by email and audit entries follow the file), with
+// their customers loaded ahead on the other cores, but their
+// customer-clustered records and projections are written in customer order
+// at the end of each batch's transaction, the projections computed on all
+// cores (flushImportedConsents). The import's own audit entry is written in
+// the transaction of the last batch, so the whole import is durable when
+// this returns.
 func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun bool) (ImportReport, error) {
+	return s.importConsents(by, name, r, dryRun, consentChunk)
+}
+
+// importConsents is ImportConsents with chunk lines per transaction (tests
+// use small chunks to cross batch boundaries).
+func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun bool, chunkLines int) (ImportReport, error) {
 	rep := ImportReport{File: name, DryRun: dryRun, Rejections: []Rejection{}}
 	if err := by.Require(model.PermEditCustomers, "import consent events"); err != nil {
 		return rep, err
@@ -107,13 +127,17 @@ func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun 
 		return rep, err
 	}
 	var (
-		chunk  lineChunk
+		chunk  = newLineChunk(r)
 		batch  []parsedConsent
 		lineNo int
+		// dryCreated holds the addresses a dry run's earlier batches
+		// created customers for: rolled back, they are created again, but
+		// the import would create them once.
+		dryCreated = map[string]bool{}
 	)
 	for eof := false; !eof; {
 		chunk.reset()
-		for chunk.len() < consentChunk {
+		for chunk.len() < chunkLines {
 			if !sc.Scan() {
 				eof = true
 				break
@@ -140,7 +164,7 @@ func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun 
 		if len(batch) == 0 && !(eof && !dryRun) {
 			continue
 		}
-		if err := s.writeConsentBatch(by, batch, &rep, dryRun, eof); err != nil {
+		if err := s.writeConsentBatch(by, batch, &rep, dryRun, eof, dryCreated); err != nil {
 			return rep, err
 		}
 	}
@@ -151,19 +175,40 @@ func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun 
 // writeConsentBatch appends a batch of parsed lines in one transaction
 // and adds what it did to rep. In the last batch (final) of a real import
 // it also writes the import's audit entry with the whole report.
-func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *ImportReport, dryRun, final bool) error {
+func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *ImportReport, dryRun, final bool, dryCreated map[string]bool) error {
 	written, created := 0, 0
 	var rejected []Rejection
+	var newInBatch []string
 	err := s.Update(by, func(t *Tx) error {
-		written, created, rejected = 0, 0, rejected[:0]
+		written, created, rejected, newInBatch = 0, 0, rejected[:0], newInBatch[:0]
 		t.deferConsentPuts = true
+		// Evidence is keyed by event id, so an import appends at the
+		// bucket's right edge: full pages instead of bbolt's half-full
+		// splits (erasure only ever deletes from it).
+		t.bucket(bEvidence).FillPercent = 0.95
+		pf := t.prefetchCustomers(batch)
+		defer pf.stop()
 		emails := t.bucket(bCustEmail)
 		for i := range batch {
 			p := &batch[i]
+			pf.wait(i)
 			cid := p.cid
+			if cid == 0 && p.known != 0 {
+				cid = p.known
+			}
+			if p.cc != nil {
+				if t.customers == nil {
+					t.customers = make(map[model.CustomerID]*cachedCustomer)
+				}
+				if _, ok := t.customers[cid]; !ok {
+					t.customers[cid] = p.cc
+				}
+			}
 			if cid == 0 {
-				// The index alone names the customer; AppendConsent loads it.
-				if v := emails.Get([]byte(model.NormalizeEmail(p.email))); v != nil {
+				// A new address, or one an earlier line of this batch
+				// created a customer for.
+				norm := p.norm
+				if v := emails.Get([]byte(norm)); v != nil {
 					cid = model.CustomerID(readU64(v))
 				} else {
 					nc := model.Customer{Email: p.email}
@@ -172,7 +217,12 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 						continue
 					}
 					cid = nc.ID
-					created++
+					if !dryCreated[norm] {
+						created++
+					}
+					if dryRun {
+						newInBatch = append(newInBatch, norm)
+					}
 				}
 			}
 			p.ev.CustomerID = cid
@@ -204,11 +254,101 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 	if err != nil && !errors.Is(err, errDryRun) {
 		return err
 	}
+	for _, e := range newInBatch {
+		dryCreated[e] = true
+	}
 	rep.Written += written
 	rep.CustomersCreated += created
 	rep.Rejected += len(rejected)
 	rep.Rejections = append(rep.Rejections, rejected...)
 	return nil
+}
+
+// customerPrefetch finds and decodes a batch's existing customers (by id
+// or by email) ahead of the loop that appends its events, on the other
+// cores: the loop's customers are ready when it gets to them instead of
+// being read and decoded one by one. Each worker reads through a read
+// transaction of its own, which sees exactly what the write transaction
+// saw when it began (no other commit can come in between); customers the
+// write transaction creates are not found there and left to it, as is
+// anything a worker could not load. The lines are handed out in blocks,
+// round robin; done[b] is closed when block b is done.
+type customerPrefetch struct {
+	done    []chan struct{}
+	next    int // the first block the loop has not waited for
+	stopped atomic.Bool
+	wg      sync.WaitGroup
+}
+
+const prefetchBlock = 256
+
+func (t *Tx) prefetchCustomers(batch []parsedConsent) *customerPrefetch {
+	blocks := (len(batch) + prefetchBlock - 1) / prefetchBlock
+	pf := &customerPrefetch{done: make([]chan struct{}, blocks)}
+	for b := range pf.done {
+		pf.done[b] = make(chan struct{})
+	}
+	workers := min(max(1, runtime.GOMAXPROCS(0)-1), blocks)
+	for w := range workers {
+		pf.wg.Go(func() {
+			rtx, err := t.s.db.Begin(false)
+			if err == nil {
+				defer rtx.Rollback()
+			}
+			loaded := make(map[model.CustomerID]*cachedCustomer)
+			var key [8]byte
+			for b := w; b < blocks; b += workers {
+				if err == nil && !pf.stopped.Load() {
+					emails, customers := rtx.Bucket(bCustEmail), rtx.Bucket(bCustomers)
+					for i := b * prefetchBlock; i < min(len(batch), (b+1)*prefetchBlock); i++ {
+						p := &batch[i]
+						p.known, p.cc = 0, nil
+						cid := p.cid
+						if cid == 0 {
+							v := emails.Get([]byte(p.norm))
+							if v == nil {
+								continue
+							}
+							cid = model.CustomerID(readU64(v))
+							p.known = cid
+						}
+						if cc, ok := loaded[cid]; ok {
+							p.cc = cc
+							continue
+						}
+						binary.BigEndian.PutUint64(key[:], uint64(cid))
+						v := customers.Get(key[:])
+						if v == nil {
+							continue
+						}
+						old := new(model.Customer)
+						if decodeCustomer(v, old) != nil {
+							continue
+						}
+						p.cc = &cachedCustomer{old: old, cur: cloneCustomer(old)}
+						loaded[cid] = p.cc
+					}
+				}
+				close(pf.done[b])
+			}
+		})
+	}
+	return pf
+}
+
+// wait returns when line i has been looked at.
+func (pf *customerPrefetch) wait(i int) {
+	for ; pf.next <= i/prefetchBlock; pf.next++ {
+		<-pf.done[pf.next]
+	}
+}
+
+// stop ends the workers (the rest of their blocks are skipped) and waits
+// for them: their read transactions must end before the write
+// transaction does.
+func (pf *customerPrefetch) stop() {
+	pf.stopped.Store(true)
+	pf.wg.Wait()
 }
 
 // lineChunk holds the non-empty lines of one batch, copied into one
@@ -217,6 +357,27 @@ type lineChunk struct {
 	buf   []byte
 	ends  []int // end of each line in buf
 	lines []int // line numbers
+}
+
+// newLineChunk sizes the buffer for the whole input when its size is
+// known (a file, a buffer), up to a cap: growing a buffer of megabytes
+// step by step allocates it several times over.
+func newLineChunk(r io.Reader) lineChunk {
+	size := int64(-1)
+	switch x := r.(type) {
+	case interface{ Len() int }:
+		size = int64(x.Len())
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if fi, err := x.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	}
+	if size <= 0 {
+		return lineChunk{}
+	}
+	size = min(size, 32<<20)
+	lines := int(min(size/64, consentChunk))
+	return lineChunk{buf: make([]byte, 0, size), ends: make([]int, 0, lines), lines: make([]int, 0, lines)}
 }
 
 func (c *lineChunk) reset() {
@@ -243,43 +404,49 @@ func (c *lineChunk) raw(i int) []byte {
 // valid ones (appended to out) and the rejections, both in line order.
 func (c *lineChunk) parse(purposes map[string]model.PurposeID, out []parsedConsent) ([]parsedConsent, []Rejection) {
 	n := c.len()
-	type result struct {
-		p   parsedConsent
-		err string
-	}
-	res := make([]result, n)
+	// Parsed in place (a line is some 300 bytes parsed), then compacted.
+	out = slices.Grow(out[:0], n)[:n]
+	errs := make([]string, n)
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/512))
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := n*w/workers, n*(w+1)/workers
 		wg.Go(func() {
 			for i := lo; i < hi; i++ {
-				r := &res[i]
-				r.p.line = c.lines[i]
+				p := &out[i]
+				*p = parsedConsent{line: c.lines[i]}
 				var l ConsentLine
-				dec := json.NewDecoder(bytes.NewReader(c.raw(i)))
-				dec.DisallowUnknownFields()
-				if err := dec.Decode(&l); err != nil {
-					r.err = fmt.Sprintf("not a JSON object with consent fields: %v", err)
-					continue
+				if raw := c.raw(i); !parseConsentLineFast(raw, &l) {
+					l = ConsentLine{}
+					dec := json.NewDecoder(bytes.NewReader(raw))
+					dec.DisallowUnknownFields()
+					if err := dec.Decode(&l); err != nil {
+						errs[i] = fmt.Sprintf("not a JSON object with consent fields: %v", err)
+						continue
+					}
 				}
 				var err error
-				if r.p.ev, r.p.evi, r.p.cid, r.p.email, err = l.toEvent(purposes); err != nil {
-					r.err = err.Error()
+				if p.ev, p.evi, p.cid, p.email, err = l.toEvent(purposes); err != nil {
+					errs[i] = err.Error()
+				} else if p.cid == 0 {
+					p.norm = model.NormalizeEmail(p.email)
 				}
 			}
 		})
 	}
 	wg.Wait()
 	var rejected []Rejection
-	for i := range res {
-		if res[i].err != "" {
-			rejected = append(rejected, Rejection{Line: res[i].p.line, Reason: res[i].err})
+	valid := 0
+	for i := range out {
+		if errs[i] != "" {
+			rejected = append(rejected, Rejection{Line: out[i].line, Reason: errs[i]})
 			continue
 		}
-		out = append(out, res[i].p)
+		out[valid] = out[i]
+		valid++
 	}
-	return out, rejected
+	clear(out[valid:]) // let go of what the rejected lines held
+	return out[:valid], rejected
 }
 
 func sortRejections(r []Rejection) {
@@ -366,4 +533,271 @@ func (l *ConsentLine) toEvent(purposes map[string]model.PurposeID) (model.Consen
 	}
 	// The rest (future times, evidence size, …) is checked by AppendConsent.
 	return ev, evi, cid, email, nil
+}
+
+// flushImportedConsents writes an import batch's ledger records and
+// recomputes the projections of its customers: flushConsentPuts and
+// flushConsentState in one, with the same decisions, reach counter moves
+// and records, but
+//
+//   - the projections are computed on all cores while this goroutine
+//     writes the ledger records: each worker reads the stored history,
+//     projection and customers through its own read transaction (which
+//     sees what this transaction saw before it wrote) and adds the batch's
+//     new events, which are all in consentPuts;
+//   - a projection that comes out byte for byte unchanged (most do: a DOI
+//     request without consent, an opt-out of what was never allowed) is
+//     not written again, which spares the commit a page per customer.
+func (t *Tx) flushImportedConsents() error {
+	puts := t.consentPuts
+	// Keys are customer id and event id, 8 bytes each: integers compare
+	// faster than byte strings.
+	slices.SortFunc(puts, func(a, b keyVal) int {
+		if c := cmp.Compare(binary.BigEndian.Uint64(a.k), binary.BigEndian.Uint64(b.k)); c != 0 {
+			return c
+		}
+		return cmp.Compare(binary.BigEndian.Uint64(a.k[8:]), binary.BigEndian.Uint64(b.k[8:]))
+	})
+	if len(t.consentDirty) == 0 {
+		return t.flushConsentPuts()
+	}
+	purposes, profiling, err := t.purposesCached()
+	if err != nil {
+		return err
+	}
+	ids := make([]model.CustomerID, 0, len(t.consentDirty))
+	for id := range t.consentDirty {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(ids)/256))
+	parts := make([]projectionPart, workers)
+	settings := t.s.Settings()
+	var wg sync.WaitGroup
+	for w := range workers {
+		part := &parts[w]
+		part.ids = ids[len(ids)*w/workers : len(ids)*(w+1)/workers]
+		wg.Go(func() {
+			part.err = t.projectImported(part, puts, purposes, profiling, settings)
+		})
+	}
+	// The workers read puts: written here without sorting again.
+	var werr error
+	ledger := t.bucket(bConsent)
+	for _, kv := range puts {
+		if werr = ledger.Put(kv.k, kv.v); werr != nil {
+			break
+		}
+	}
+	t.consentPuts = t.consentPuts[:0]
+	wg.Wait()
+	if werr != nil {
+		return werr
+	}
+	b := t.bucket(bConsentState)
+	for w := range parts {
+		part := &parts[w]
+		if part.err != nil {
+			return part.err
+		}
+		for _, r := range part.changed {
+			val := t.keep(part.buf[r.start:r.end])
+			if err := b.Put(t.keep(appendU64(t.scratch[:0], uint64(r.cid))), val); err != nil {
+				return err
+			}
+		}
+		for sk, d := range part.reach {
+			t.count(reachCounter(sk.k, sk.p), d)
+		}
+	}
+	for _, part := range parts {
+		for _, cs := range part.cached {
+			t.states[cs.CustomerID] = cs
+		}
+	}
+	t.consentDirty = nil
+	return nil
+}
+
+// projectionPart is one worker's share of flushImportedConsents: the
+// customers it recomputes and what came out.
+type projectionPart struct {
+	ids     []model.CustomerID
+	changed []struct {
+		cid        model.CustomerID
+		start, end int // the record in buf
+	}
+	buf    []byte
+	reach  map[scopeKey]int64 // moves of the reach counters
+	cached []*ConsentState    // new projections of customers in Tx.states
+	err    error
+}
+
+// projectImported recomputes the projections of part.ids, as
+// flushConsentState would in this transaction. It only reads the
+// transaction's caches (nothing writes them meanwhile) and the store
+// through a read transaction of its own.
+func (t *Tx) projectImported(part *projectionPart, puts []keyVal, purposes []model.Purpose, profiling []model.PurposeID, settings model.Settings) error {
+	rtx, err := t.s.db.Begin(false)
+	if err != nil {
+		return err
+	}
+	defer rtx.Rollback()
+	states, ledger, customers := rtx.Bucket(bConsentState), rtx.Bucket(bConsent).Cursor(), rtx.Bucket(bCustomers)
+	in := model.DecisionInput{ProfilingPurposes: profiling, Settings: settings, At: t.now, CreativeObjectionNotice: true}
+	full := len(model.ChannelKinds) * len(purposes)
+	part.reach = make(map[scopeKey]int64)
+	var (
+		events    []model.ConsentEvent
+		key       [8]byte
+		old, next ConsentState
+		oldScopes []ScopeState // decoded into, reused
+		newScopes []ScopeState
+	)
+	decide := func(k model.ChannelKind, p model.Purpose, prev ScopeState) ScopeState {
+		in.Channel, in.Purpose, in.LastContactAt = k, p, prev.LastContact
+		d := model.Decide(&in)
+		if was := !t.recount && prev.Reason != "" && prev.Allow(); was != d.Allow {
+			if d.Allow {
+				part.reach[scopeKey{k, p.ID}]++
+			} else {
+				part.reach[scopeKey{k, p.ID}]--
+			}
+		}
+		return ScopeState{Channel: k, Purpose: p.ID, Reason: d.Reason, EventID: d.EventID, LastContact: prev.LastContact}
+	}
+	// The batch's new events of the customers from part.ids[0] on.
+	if len(part.ids) > 0 {
+		binary.BigEndian.PutUint64(key[:], uint64(part.ids[0]))
+		first, _ := slices.BinarySearchFunc(puts, key[:], func(kv keyVal, k []byte) int { return bytes.Compare(kv.k[:8], k) })
+		puts = puts[first:]
+	}
+	for _, cid := range part.ids {
+		binary.BigEndian.PutUint64(key[:], uint64(cid))
+		var fresh []keyVal // this customer's new events
+		n := 0
+		for n < len(puts) && bytes.Equal(puts[n].k[:8], key[:]) {
+			n++
+		}
+		fresh, puts = puts[:n], puts[n:]
+		stored := states.Get(key[:])
+		cached, inCache := t.states[cid]
+		switch {
+		case inCache:
+			old = *cached
+		case stored != nil:
+			old.Scopes = oldScopes
+			if err := decodeConsentStateInto(&old, cid, stored); err != nil {
+				return err
+			}
+			oldScopes = old.Scopes
+		default:
+			old = ConsentState{CustomerID: cid}
+		}
+		dirty := t.consentDirty[cid]
+		if dirty.all || len(dirty.scopes) > 0 || len(old.Scopes) != full || t.recount {
+			var c *model.Customer
+			if cc, ok := t.customers[cid]; ok {
+				c = cc.cur
+			} else {
+				v := customers.Get(key[:])
+				if v == nil {
+					return fmt.Errorf("consent state: %w", notFound("customer", cid.String()))
+				}
+				c = new(model.Customer)
+				if err := decodeCustomer(v, c); err != nil {
+					return fmt.Errorf("customer %d: %w", cid, err)
+				}
+			}
+			if events, err = appendImportedHistory(events[:0], ledger, key[:], fresh); err != nil {
+				return err
+			}
+			in.Customer = model.StoredFactsOf(c, c.ContactPoints)
+			in.Events = events
+		}
+		next = ConsentState{CustomerID: cid, ComputedAt: t.now}
+		if !dirty.all && len(old.Scopes) == full && !t.recount {
+			// Only some scopes changed: recompute those, keep the rest.
+			next.ComputedAt = old.ComputedAt
+			next.Scopes = old.Scopes // this worker's decode buffer: changed in place
+			if inCache {
+				newScopes = append(newScopes[:0], old.Scopes...)
+				next.Scopes = newScopes
+			}
+			for i, sc := range next.Scopes {
+				if slices.Contains(dirty.scopes, scopeKey{sc.Channel, sc.Purpose}) {
+					for _, p := range purposes {
+						if p.ID == sc.Purpose {
+							next.Scopes[i] = decide(sc.Channel, p, sc)
+						}
+					}
+				}
+			}
+		} else {
+			newScopes = newScopes[:0]
+			for _, k := range model.ChannelKinds {
+				for _, p := range purposes {
+					prev, _ := old.Scope(k, p.ID)
+					newScopes = append(newScopes, decide(k, p, prev))
+				}
+			}
+			next.Scopes = newScopes
+		}
+		if inCache {
+			// Whoever read the projection in this transaction reads the new one.
+			cs := next
+			cs.Scopes = slices.Clone(next.Scopes)
+			part.cached = append(part.cached, &cs)
+		}
+		start := len(part.buf)
+		part.buf = appendConsentState(part.buf, &next)
+		if stored != nil && bytes.Equal(stored, part.buf[start:]) {
+			part.buf = part.buf[:start]
+			continue
+		}
+		part.changed = append(part.changed, struct {
+			cid        model.CustomerID
+			start, end int
+		}{cid, start, len(part.buf)})
+	}
+	return nil
+}
+
+// appendImportedHistory appends what Reader.appendDecisionEvents reads
+// for a customer once the batch's records are written: the stored events
+// (through the read transaction's cursor) and the new ones, in key order.
+func appendImportedHistory(events []model.ConsentEvent, c *bolt.Cursor, prefix []byte, fresh []keyVal) ([]model.ConsentEvent, error) {
+	k, v := c.Seek(prefix)
+	next := func() {
+		if k, v = c.Next(); k != nil && !bytes.HasPrefix(k, prefix) {
+			k = nil
+		}
+	}
+	if k != nil && !bytes.HasPrefix(k, prefix) {
+		k = nil
+	}
+	for k != nil || len(fresh) > 0 {
+		cmp := -1 // the stored record comes first
+		if k == nil {
+			cmp = 1
+		} else if len(fresh) > 0 {
+			cmp = bytes.Compare(k, fresh[0].k)
+		}
+		var ek, ev []byte
+		if cmp < 0 {
+			ek, ev = k, v
+			next()
+		} else {
+			if cmp == 0 {
+				next() // a Put replaces the stored record
+			}
+			ek, ev = fresh[0].k, fresh[0].v
+			fresh = fresh[1:]
+		}
+		events = append(events, model.ConsentEvent{})
+		if err := decodeConsentForDecision(ev, &events[len(events)-1]); err != nil {
+			return events, fmt.Errorf("consent event %d of customer %d: %w", readU64(ek[8:]), readU64(prefix), err)
+		}
+	}
+	return events, nil
 }

@@ -73,12 +73,13 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 	key := t.keep(appendU64(appendU64(t.scratch[:0], uint64(ev.CustomerID)), id))
 	if t.deferConsentPuts {
 		// A bulk import writes the customer-clustered records at the end,
-		// in key order (flushConsentPuts).
+		// in key order (flushImportedConsents).
 		t.consentPuts = append(t.consentPuts, keyVal{key, val})
 	} else if err := t.bucket(bConsent).Put(key, val); err != nil {
 		return err
 	}
-	if err := t.bucket(bConsentIDs).Put(u64(id), u64(uint64(ev.CustomerID))); err != nil {
+	idKey := t.keep(appendU64(t.scratch[:0], id))
+	if err := t.bucket(bConsentIDs).Put(idKey, t.keep(appendU64(t.scratch[:0], uint64(ev.CustomerID)))); err != nil {
 		return err
 	}
 	if ev.Kind == model.ConsentOptIn && ev.HasEvidence && cc.cur.Suppressed {
@@ -94,7 +95,24 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 	}
 	t.count("consent_events", 1)
 	t.change(ChangeConsent, uint64(ev.CustomerID))
-	return t.Audit("consent."+string(ev.Kind), "customer:"+strconv.FormatUint(uint64(ev.CustomerID), 10), val)
+	return t.Audit(consentAction(ev.Kind), "customer:"+strconv.FormatUint(uint64(ev.CustomerID), 10), val)
+}
+
+// consentActions are the audit actions of the consent kinds, built once
+// (a bulk import audits every event).
+var consentActions = func() map[model.ConsentKind]string {
+	m := make(map[model.ConsentKind]string, len(model.ConsentKinds))
+	for _, k := range model.ConsentKinds {
+		m[k] = "consent." + string(k)
+	}
+	return m
+}()
+
+func consentAction(k model.ConsentKind) string {
+	if a, ok := consentActions[k]; ok {
+		return a
+	}
+	return "consent." + string(k)
 }
 
 // keyVal is a record whose Put is deferred to the end of the transaction.

@@ -45,8 +45,9 @@ type Tx struct {
 
 	// deferConsentPuts (set by ImportConsents) gathers the ledger's
 	// customer-clustered records in consentPuts and writes them in key
-	// order at the end (flushConsentPuts). Nothing in such a transaction
-	// may read consent history before the flush.
+	// order at the end, with the projections (flushImportedConsents).
+	// Nothing in such a transaction may read consent history before the
+	// flush.
 	deferConsentPuts bool
 	consentPuts      []keyVal
 
@@ -171,11 +172,18 @@ func (t *Tx) flush() error {
 			}
 		}
 	}
-	if err := t.flushConsentPuts(); err != nil {
-		return err
-	}
-	if err := t.flushConsentState(); err != nil {
-		return err
+	if t.deferConsentPuts {
+		// An import's batch: ledger records and projections in one.
+		if err := t.flushImportedConsents(); err != nil {
+			return err
+		}
+	} else {
+		if err := t.flushConsentPuts(); err != nil {
+			return err
+		}
+		if err := t.flushConsentState(); err != nil {
+			return err
+		}
 	}
 	if err := t.flushRollups(); err != nil {
 		return err

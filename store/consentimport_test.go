@@ -1,0 +1,413 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+
+	"karton/model"
+)
+
+// The import writes in batches with deferred, sorted ledger records and a
+// projection recomputed once per customer and batch. These tests hold it to
+// the plain path: the same lines appended one by one with AppendConsent,
+// each in its own transaction, must leave byte-identical buckets (ledger,
+// evidence, projection, reach counters, customers, audit chain).
+
+// importTestSecret makes suppression hashes (and so audit payloads) equal
+// across the stores a test compares.
+var importTestSecret = bytes.Repeat([]byte{7}, 32)
+
+// newImportStore builds the same small store every time: three purposes,
+// 30 customers (some with a phone), one erased customer whose address came
+// back as a suppressed customer, and one erased customer.
+func newImportStore(t *testing.T) *Store { return newImportStoreN(t, 30) }
+
+// newImportStoreN is newImportStore with n regular customers.
+func newImportStoreN(t *testing.T, n int) *Store {
+	t.Helper()
+	clock := &testClock{t: testNow}
+	s, err := Open(filepath.Join(t.TempDir(), "k.db"), Options{Now: clock.now, Secret: importTestSecret})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	require.NoError(t, s.Update(admin, func(tx *Tx) error {
+		for _, p := range []model.Purpose{
+			{Name: "newsletter", Category: model.CategoryMarketing, OwnSimilarProducts: true},
+			{Name: "service", Category: model.CategoryService},
+			{Name: "profiling", Category: model.CategoryProfiling},
+		} {
+			if err := tx.InsertPurpose(&p); err != nil {
+				return err
+			}
+		}
+		for i := 1; i <= n; i++ {
+			c := model.Customer{FirstName: "Kunde", LastName: strconv.Itoa(i), Email: fmt.Sprintf("c%d@example.de", i)}
+			if i%3 == 0 {
+				c.Phone = fmt.Sprintf("+491511234%04d", i)
+			}
+			if err := tx.InsertCustomer(&c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, s.Update(admin, func(tx *Tx) error { return tx.EraseCustomer(7) }))
+	gone := addCustomer(t, s, model.Customer{LastName: "Weg", Email: "weg@example.de"})
+	require.NoError(t, s.Update(admin, func(tx *Tx) error { return tx.EraseCustomer(gone) }))
+	back := addCustomer(t, s, model.Customer{LastName: "Wieder", Email: "WEG@example.de"})
+	require.NoError(t, s.View(admin, func(r *Reader) error {
+		c, err := r.Customer(back)
+		require.NoError(t, err)
+		require.True(t, c.Suppressed)
+		return nil
+	}))
+	return s
+}
+
+// importTestLines builds n lines, mostly valid, some invalid in every way
+// the import reports.
+func importTestLines(seed uint64, n int) []byte { return importTestLinesFor(seed, n, 30) }
+
+// importTestLinesFor is importTestLines for a store of newImportStoreN(customers).
+func importTestLinesFor(seed uint64, n, customers int) []byte {
+	r := rand.New(rand.NewPCG(seed, 1))
+	channels := []string{"email", "sms", "phone", "postal", "email", "email"}
+	purposes := []string{"newsletter", "service", "profiling", "Newsletter "}
+	kinds := []string{"opt_in", "opt_in", "doi_requested", "doi_confirmed", "doi_confirmed", "opt_out", "objection", "b2b_basis", "parental_consent"}
+	var buf bytes.Buffer
+	for j := range n {
+		l := map[string]any{
+			"channel": channels[r.IntN(len(channels))],
+			"purpose": purposes[r.IntN(len(purposes))],
+			"kind":    kinds[r.IntN(len(kinds))],
+			"at":      testNow.Add(-time.Duration(r.Int64N(int64(700 * 24 * time.Hour)))).Truncate(time.Second).Format(time.RFC3339),
+		}
+		if r.IntN(3) == 0 {
+			l["source"] = "shop"
+		}
+		if l["kind"] == "opt_in" && r.IntN(2) == 0 {
+			l["evidence"] = map[string]string{"ip": "192.0.2." + strconv.Itoa(r.IntN(250)), "form": "footer"}
+			l["text_version"] = "v3"
+		}
+		switch x := r.IntN(100); {
+		case x < 50:
+			l["customer"] = 1 + r.IntN(customers+3)
+		case x < 55:
+			l["customer"] = strconv.Itoa(1 + r.IntN(customers+3))
+		case x < 75:
+			l["customer_email"] = fmt.Sprintf("C%d@Example.de", 1+r.IntN(customers))
+		case x < 80:
+			l["customer_email"] = "weg@example.de"
+		default:
+			l["customer_email"] = fmt.Sprintf("neu%d@example.de", r.IntN(customers/2))
+		}
+		switch r.IntN(40) {
+		case 0:
+			buf.WriteString("this is not json\n")
+			continue
+		case 1:
+			l["colour"] = "blue"
+		case 2:
+			l["at"] = "01.01.2025"
+		case 3:
+			l["purpose"] = "nope"
+		case 4:
+			l["customer"] = 999
+			delete(l, "customer_email")
+		case 5:
+			l["at"] = testNow.Add(48 * time.Hour).Format(time.RFC3339)
+		case 6:
+			l["evidence"] = map[string]string{"bad key!": "x"}
+		case 7:
+			delete(l, "customer")
+			l["customer_email"] = "broken@"
+		case 8:
+			l["recorded_at"] = testNow.Add(-time.Hour).Format(time.RFC3339)
+		case 9:
+			buf.WriteString("\n")
+		}
+		b, _ := json.Marshal(l)
+		buf.Write(b)
+		if j%50 == 49 {
+			buf.WriteString("\r") // CRLF files are common exports
+		}
+		buf.WriteString("\n")
+	}
+	return buf.Bytes()
+}
+
+// importOneByOne is the reference: each valid line through the plain
+// write path, new customers committed on their own (as a batch keeps a
+// customer it created even when the line's event is rejected).
+func importOneByOne(t *testing.T, s *Store, data []byte) (written, created int, rejected []int) {
+	t.Helper()
+	var purposes map[string]model.PurposeID
+	require.NoError(t, s.View(admin, func(r *Reader) error {
+		ps, err := r.Purposes()
+		purposes = map[string]model.PurposeID{}
+		for _, p := range ps {
+			purposes[p.Name] = p.ID
+		}
+		return err
+	}))
+	for i, raw := range strings.Split(string(data), "\n") {
+		line := i + 1
+		raw = strings.TrimSpace(raw)
+		if raw == "" {
+			continue
+		}
+		var l ConsentLine
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if dec.Decode(&l) != nil {
+			rejected = append(rejected, line)
+			continue
+		}
+		ev, evi, cid, email, err := l.toEvent(purposes)
+		if err != nil {
+			rejected = append(rejected, line)
+			continue
+		}
+		if cid == 0 {
+			require.NoError(t, s.View(admin, func(r *Reader) error {
+				if v := r.tx.Bucket(bCustEmail).Get([]byte(model.NormalizeEmail(email))); v != nil {
+					cid = model.CustomerID(readU64(v))
+				}
+				return nil
+			}))
+			if cid == 0 {
+				nc := model.Customer{Email: email}
+				if err := s.Update(admin, func(tx *Tx) error { return tx.InsertCustomer(&nc) }); err != nil {
+					rejected = append(rejected, line)
+					continue
+				}
+				cid = nc.ID
+				created++
+			}
+		}
+		ev.CustomerID = cid
+		err = s.Update(admin, func(tx *Tx) error { return tx.AppendConsent(&ev, evi) })
+		if err != nil {
+			require.True(t, isRowError(err), "line %d: %v", line, err)
+			rejected = append(rejected, line)
+			continue
+		}
+		written++
+	}
+	return written, created, rejected
+}
+
+// importInOneTx is the reference for one batch: the valid lines through
+// the plain write path (AppendConsent, the projection flushed once at the
+// end) in one transaction, as an import's batch is one.
+func importInOneTx(t *testing.T, s *Store, data []byte) (written, created int) {
+	t.Helper()
+	var purposes map[string]model.PurposeID
+	require.NoError(t, s.Update(admin, func(tx *Tx) error {
+		ps, err := tx.Reader().Purposes()
+		purposes = map[string]model.PurposeID{}
+		for _, p := range ps {
+			purposes[p.Name] = p.ID
+		}
+		if err != nil {
+			return err
+		}
+		for _, raw := range strings.Split(string(data), "\n") {
+			raw = strings.TrimSpace(raw)
+			if raw == "" {
+				continue
+			}
+			var l ConsentLine
+			dec := json.NewDecoder(strings.NewReader(raw))
+			dec.DisallowUnknownFields()
+			if dec.Decode(&l) != nil {
+				continue
+			}
+			ev, evi, cid, email, err := l.toEvent(purposes)
+			if err != nil {
+				continue
+			}
+			if cid == 0 {
+				if v := tx.tx.Bucket(bCustEmail).Get([]byte(model.NormalizeEmail(email))); v != nil {
+					cid = model.CustomerID(readU64(v))
+				} else {
+					nc := model.Customer{Email: email}
+					if tx.InsertCustomer(&nc) != nil {
+						continue
+					}
+					cid = nc.ID
+					created++
+				}
+			}
+			ev.CustomerID = cid
+			if err := tx.AppendConsent(&ev, evi); err != nil {
+				if !isRowError(err) {
+					return err
+				}
+				continue
+			}
+			written++
+		}
+		return nil
+	}))
+	return written, created
+}
+
+// dumpBuckets copies every bucket's records.
+func dumpBuckets(t *testing.T, s *Store) map[string]map[string]string {
+	t.Helper()
+	out := map[string]map[string]string{}
+	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			m := map[string]string{}
+			out[string(name)] = m
+			return b.ForEach(func(k, v []byte) error {
+				m[string(k)] = string(v)
+				return nil
+			})
+		})
+	}))
+	return out
+}
+
+func dropZeroCounters(dump map[string]map[string]string) {
+	for k, v := range dump["counters"] {
+		if readU64([]byte(v)) == 0 {
+			delete(dump["counters"], k)
+		}
+	}
+}
+
+func rejectedLines(rep ImportReport) []int {
+	var out []int
+	for _, r := range rep.Rejections {
+		out = append(out, r.Line)
+	}
+	return out
+}
+
+func TestConsentImportEqualsAppendingOneByOne(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		t.Run(strconv.FormatUint(seed, 10), func(t *testing.T) {
+			data := importTestLines(seed, 700)
+			imp, ref := newImportStore(t), newImportStore(t)
+			rep, err := imp.ImportConsents(admin, "t.jsonl", bytes.NewReader(data), false)
+			require.NoError(t, err)
+			written, created, rejected := importOneByOne(t, ref, data)
+			require.Greater(t, written, 400)
+			assert.Equal(t, written, rep.Written)
+			assert.Equal(t, created, rep.CustomersCreated)
+			assert.Equal(t, rejected, rejectedLines(rep))
+			assert.Equal(t, rep.Read, rep.Written+rep.Rejected)
+
+			got, want := dumpBuckets(t, imp), dumpBuckets(t, ref)
+			// A counter that went up and down again in separate
+			// transactions is stored as 0; within one it is not stored.
+			dropZeroCounters(got)
+			dropZeroCounters(want)
+			for name, recs := range want {
+				switch name {
+				case "audit", "meta", "imports":
+					continue
+				}
+				assert.Equal(t, recs, got[name], "bucket %s", name)
+			}
+			// The chain: the same entries, then the import's own.
+			require.Len(t, got["audit"], len(want["audit"])+1)
+			for k, v := range want["audit"] {
+				require.Equal(t, v, got["audit"][k], "audit entry %d", readU64([]byte(k)))
+			}
+			v, err := imp.VerifyAudit()
+			require.NoError(t, err)
+			assert.True(t, v.OK, v.Reason)
+
+			// The maintained reach counters equal a recount from scratch.
+			_, err = imp.RebuildConsentState(admin)
+			require.NoError(t, err)
+			again := dumpBuckets(t, imp)
+			dropZeroCounters(again)
+			assert.Equal(t, got["counters"], again["counters"])
+		})
+	}
+}
+
+// TestConsentImportEqualsOneTransaction has enough customers for the
+// projection to be computed by several workers.
+func TestConsentImportEqualsOneTransaction(t *testing.T) {
+	const customers = 1500
+	data := importTestLinesFor(6, 5000, customers)
+	imp, ref := newImportStoreN(t, customers), newImportStoreN(t, customers)
+	rep, err := imp.ImportConsents(admin, "t.jsonl", bytes.NewReader(data), false)
+	require.NoError(t, err)
+	written, created := importInOneTx(t, ref, data)
+	require.Greater(t, written, 3000)
+	assert.Equal(t, written, rep.Written)
+	assert.Equal(t, created, rep.CustomersCreated)
+	got, want := dumpBuckets(t, imp), dumpBuckets(t, ref)
+	for name, recs := range want {
+		switch name {
+		case "audit", "meta":
+			continue
+		}
+		assert.Equal(t, recs, got[name], "bucket %s", name)
+	}
+	require.Len(t, got["audit"], len(want["audit"])+1)
+	for k, v := range want["audit"] {
+		require.Equal(t, v, got["audit"][k], "audit entry %d", readU64([]byte(k)))
+	}
+}
+
+func TestConsentImportInBatchesEqualsOneBatch(t *testing.T) {
+	data := importTestLines(4, 500)
+	one, many := newImportStore(t), newImportStore(t)
+	rep1, err := one.importConsents(admin, "t.jsonl", bytes.NewReader(data), false, consentChunk)
+	require.NoError(t, err)
+	rep2, err := many.importConsents(admin, "t.jsonl", bytes.NewReader(data), false, 37)
+	require.NoError(t, err)
+	assert.Equal(t, rep1, rep2)
+	assert.Equal(t, dumpBuckets(t, one), dumpBuckets(t, many))
+}
+
+func TestConsentImportDryRunWritesNothing(t *testing.T) {
+	data := importTestLines(5, 300)
+	s := newImportStore(t)
+	before := dumpBuckets(t, s)
+	dry, err := s.importConsents(admin, "t.jsonl", bytes.NewReader(data), true, 41)
+	require.NoError(t, err)
+	assert.True(t, dry.DryRun)
+	assert.Equal(t, before, dumpBuckets(t, s))
+	real, err := s.ImportConsents(admin, "t.jsonl", bytes.NewReader(data), false)
+	require.NoError(t, err)
+	dry.DryRun = false
+	assert.Equal(t, dry, real, "a dry run reports what the import does")
+}
+
+func TestConsentImportRejectsOverlongLines(t *testing.T) {
+	s := newImportStore(t)
+	data := `{"customer":1,"channel":"email","purpose":"service","kind":"opt_in","at":"2025-01-01T10:00:00Z"}` + "\n" +
+		`{"customer":1,"source":"` + strings.Repeat("x", maxLineBytes) + `"}` + "\n"
+	before := dumpBuckets(t, s)
+	_, err := s.ImportConsents(admin, "t.jsonl", strings.NewReader(data), false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "line 2 is longer than")
+	assert.Equal(t, before, dumpBuckets(t, s), "nothing of a file that cannot be read is written")
+}
+
+func TestConsentImportNeedsPermission(t *testing.T) {
+	s := newImportStore(t)
+	viewer := model.Actor{Name: "vera", Role: model.RoleViewer, Via: "test"}
+	_, err := s.ImportConsents(viewer, "t.jsonl", strings.NewReader("{}\n"), false)
+	var pe *model.PermissionError
+	require.True(t, errors.As(err, &pe), "%v", err)
+}
