@@ -424,6 +424,12 @@ func (c *lineChunk) parse(purposes map[string]model.PurposeID, out []parsedConse
 						errs[i] = fmt.Sprintf("not a JSON object with consent fields: %v", err)
 						continue
 					}
+					// One object a line: anything after it (a second object,
+					// stray text) is a mistake, not something to drop quietly.
+					if _, err := dec.Token(); err != io.EOF {
+						errs[i] = "not a JSON object with consent fields: more after the object; one event a line"
+						continue
+					}
 				}
 				var err error
 				if p.ev, p.evi, p.cid, p.email, err = l.toEvent(purposes); err != nil {

@@ -106,6 +106,7 @@ func TestConsentImportReportsEveryBadLine(t *testing.T) {
 		`{"customer":1,"channel":"email","purpose":"newsletter","kind":"opt_in","at":"2099-01-01T10:00:00Z"}`,
 		``,
 		`{"customer_email":"broken@","channel":"email","purpose":"newsletter","kind":"opt_in","at":"2025-01-01T10:00:00Z"}`,
+		`{"customer":1,"channel":"email","purpose":"newsletter","kind":"opt_out","at":"2025-01-01T10:00:00Z"} {"customer":1}`,
 	}
 	file := filepath.Join(dir, "consents.jsonl")
 	require.NoError(t, os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o600))
@@ -119,9 +120,9 @@ func TestConsentImportReportsEveryBadLine(t *testing.T) {
 		}
 	}
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--db", db, "consent", "import", file, "--dry-run", "--json")), &rep))
-	assert.Equal(t, 9, rep.Read)
+	assert.Equal(t, 10, rep.Read)
 	assert.Equal(t, 3, rep.Written)
-	assert.Equal(t, 6, rep.Rejected)
+	assert.Equal(t, 7, rep.Rejected)
 	stats := mustRun(t, "--db", db, "stats", "--json")
 	assert.Contains(t, stats, `"consent_events": 0`, "a dry run writes nothing")
 
@@ -138,6 +139,7 @@ func TestConsentImportReportsEveryBadLine(t *testing.T) {
 	assert.Contains(t, lines2[7], "no customer 999")
 	assert.Contains(t, lines2[8], "in the future")
 	assert.Contains(t, lines2[10], "customer_email")
+	assert.Contains(t, lines2[11], "one event a line", "a second object on a line is not dropped quietly")
 	assert.Contains(t, mustRun(t, "--db", db, "stats", "--json"), `"consent_events": 3`)
 	assert.Contains(t, mustRun(t, "--db", db, "audit", "verify"), "intact")
 }
