@@ -93,10 +93,21 @@ func encodeConsentState(cs *ConsentState) []byte {
 }
 
 func decodeConsentState(cid model.CustomerID, b []byte) (*ConsentState, error) {
+	cs := &ConsentState{}
+	return cs, decodeConsentStateInto(cs, cid, b)
+}
+
+// decodeConsentStateInto decodes into cs, reusing its scope slice (the
+// projection flush decodes a state per customer it rewrites).
+func decodeConsentStateInto(cs *ConsentState, cid model.CustomerID, b []byte) error {
 	d := decoder{b: b}
 	d.version(consentStateVersion, "consent state")
-	cs := &ConsentState{CustomerID: cid, ComputedAt: d.time()}
-	cs.Scopes = make([]ScopeState, d.count())
+	cs.CustomerID, cs.ComputedAt = cid, d.time()
+	n := d.count()
+	if cap(cs.Scopes) < n {
+		cs.Scopes = make([]ScopeState, n)
+	}
+	cs.Scopes = cs.Scopes[:n]
 	for i := range cs.Scopes {
 		cs.Scopes[i] = ScopeState{
 			Channel: model.KindFromCode(d.byte1()),
@@ -106,7 +117,7 @@ func decodeConsentState(cid model.CustomerID, b []byte) (*ConsentState, error) {
 		}
 		cs.Scopes[i].LastContact = d.time()
 	}
-	return cs, d.done("consent state")
+	return d.done("consent state")
 }
 
 // reachCounter names the counter of customers contactable on a scope.
@@ -263,11 +274,21 @@ func (t *Tx) flushConsentState() error {
 	b := t.bucket(bConsentState)
 	in := model.DecisionInput{ProfilingPurposes: profiling, Settings: settings, At: t.now, CreativeObjectionNotice: true}
 	full := len(model.ChannelKinds) * len(purposes)
+	plain := plainDecisions{scopes: projectionScopes(purposes), now: t.now}
 	var events []model.ConsentEvent
+	var scratch ConsentState
 	for _, cid := range ids {
-		old, err := t.stateFor(cid)
-		if err != nil {
-			return err
+		// The stored projection is decoded into scratch: most customers
+		// take the plain path below, which keeps nothing of it.
+		old, cached := t.states[cid]
+		if !cached {
+			old = &scratch
+			scratch.CustomerID, scratch.ComputedAt, scratch.Scopes = cid, time.Time{}, scratch.Scopes[:0]
+			if v := b.Get(u64(uint64(cid))); v != nil {
+				if err := decodeConsentStateInto(&scratch, cid, v); err != nil {
+					return err
+				}
+			}
 		}
 		dirty := t.consentDirty[cid]
 		if dirty.all || len(dirty.scopes) > 0 || len(old.Scopes) != full || t.recount {
@@ -282,6 +303,18 @@ func (t *Tx) flushConsentState() error {
 			}
 			in.Customer = model.StoredFactsOf(cc.cur, cc.cur.ContactPoints)
 			in.Events = events
+			if len(events) == 0 && (dirty.all || len(old.Scopes) != full || t.recount) {
+				// No consent history (every new customer): the decisions
+				// follow from a few facts and are shared.
+				if err := t.putPlainState(b, old, &in, &plain); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if old == &scratch {
+			// The paths below keep old's scopes in the new state.
+			old = &ConsentState{CustomerID: cid, ComputedAt: scratch.ComputedAt, Scopes: slices.Clone(scratch.Scopes)}
 		}
 		decide := func(k model.ChannelKind, p model.Purpose, prev ScopeState) ScopeState {
 			in.Channel, in.Purpose, in.LastContactAt = k, p, prev.LastContact
@@ -320,6 +353,9 @@ func (t *Tx) flushConsentState() error {
 					next.Scopes = append(next.Scopes, decide(k, p, prev))
 				}
 			}
+		}
+		if t.states == nil {
+			t.states = make(map[model.CustomerID]*ConsentState)
 		}
 		t.states[cid] = next
 		if err := b.Put(u64(uint64(cid)), t.keep(encodeConsentState(next))); err != nil {
