@@ -60,20 +60,29 @@ func normalizePhone(s, region string) (e164 string, mobile bool, err error) {
 	if region == "" {
 		region = DefaultRegion
 	}
-	var num phonenumbers.PhoneNumber
-	if err := phonenumbers.ParseToNumber(t, region, &num); err != nil {
-		return "", false, fmt.Errorf("%q is not a phone number", s)
-	}
+	num := new(phonenumbers.PhoneNumber)
 	// A number is valid exactly when it has a type (IsValidNumber asks
 	// the same question of the same metadata); asking once halves the
 	// pattern matching, which dominates bulk imports.
-	switch phonenumbers.GetNumberType(&num) {
+	typ := phonenumbers.UNKNOWN
+	if plainPhone(t, region, num) {
+		typ = phonenumbers.GetNumberType(num)
+	}
+	if typ == phonenumbers.UNKNOWN {
+		// Not a plain shape, or not valid: the parser decides (and says why).
+		num = new(phonenumbers.PhoneNumber)
+		if err := phonenumbers.ParseToNumber(t, region, num); err != nil {
+			return "", false, fmt.Errorf("%q is not a phone number", s)
+		}
+		typ = phonenumbers.GetNumberType(num)
+	}
+	switch typ {
 	case phonenumbers.UNKNOWN:
 		return "", false, fmt.Errorf("%q is not a valid phone number", s)
 	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
 		mobile = true
 	}
-	return phonenumbers.Format(&num, phonenumbers.E164), mobile, nil
+	return phonenumbers.Format(num, phonenumbers.E164), mobile, nil
 }
 
 // IsE164 reports whether s is already a valid number in E.164 form.
