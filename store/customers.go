@@ -233,34 +233,42 @@ func hasRef(refs []model.SourceRef, r model.SourceRef) bool {
 
 // sortedIndexKeys lists the non-unique index entries of a customer.
 func sortedIndexKeys(c *model.Customer) map[string][][]byte {
-	keys := map[string][][]byte{
-		string(bCustActivity): {activityIndexKey(c)},
-		string(bCustValue):    {valueIndexKey(c)},
-	}
+	keys := make(map[string][][]byte, 6)
+	eachIndexKey(c, func(i int, k []byte) {
+		n := string(deferredIndexes[i])
+		keys[n] = append(keys[n], k)
+	})
+	return keys
+}
+
+// eachIndexKey visits the non-unique index entries of a customer with the
+// index's position in deferredIndexes; every key is a new slice.
+func eachIndexKey(c *model.Customer, fn func(i int, key []byte)) {
+	fn(diActivity, activityIndexKey(c))
+	fn(diValue, valueIndexKey(c))
 	if c.Erased {
 		// Erased people keep a place in the name order (so every index
 		// holds every customer) under a key that says nothing about them.
-		keys[string(bCustName)] = [][]byte{textKey(erasedSortKey, c.ID)}
-		return keys
+		fn(diName, textKey(erasedSortKey, c.ID))
+		return
 	}
 	if c.FirstName != "" || c.LastName != "" {
-		keys[string(bCustName)] = [][]byte{nameKey(c)}
-		keys[string(bCustFirstName)] = [][]byte{firstNameKey(c)}
+		fn(diName, nameKey(c))
+		fn(diFirstName, firstNameKey(c))
 	} else if c.Company != "" {
-		keys[string(bCustName)] = [][]byte{textKey(model.Fold(c.Company), c.ID)}
+		fn(diName, textKey(model.Fold(c.Company), c.ID))
 	} else {
-		keys[string(bCustName)] = [][]byte{textKey(model.Fold(c.Email), c.ID)}
+		fn(diName, textKey(model.Fold(c.Email), c.ID))
 	}
 	if c.Phone != "" {
-		keys[string(bCustPhone)] = [][]byte{textKey(c.Phone, c.ID)}
+		fn(diPhone, textKey(c.Phone, c.ID))
 	}
 	if c.Address.City != "" {
-		keys[string(bCustCity)] = [][]byte{textKey(model.Fold(c.Address.City), c.ID)}
+		fn(diCity, textKey(model.Fold(c.Address.City), c.ID))
 	}
 	for _, tag := range c.Tags {
-		keys[string(bCustTag)] = append(keys[string(bCustTag)], textKey(strings.ToLower(strings.TrimSpace(tag)), c.ID))
+		fn(diTag, textKey(strings.ToLower(strings.TrimSpace(tag)), c.ID))
 	}
-	return keys
 }
 
 // sameIndexedText reports whether every field the text indexes of
@@ -275,7 +283,8 @@ func sameIndexedText(a, b *model.Customer) bool {
 const erasedSortKey = "~erased"
 
 // writeCustomer stores the record and brings its sorted indexes from the
-// state before the transaction to the current one.
+// state before the transaction to the current one (the index changes are
+// applied in key order at the end of the flush, flushIndexOps).
 func (t *Tx) writeCustomer(cc *cachedCustomer) error {
 	if cc.old == nil || contactDataChanged(cc.old, cc.cur) {
 		cc.cur.ContactPoints = model.ContactPointsOf(cc.cur)
@@ -304,14 +313,15 @@ func (t *Tx) writeCustomer(cc *cachedCustomer) error {
 			if bytes.Equal(ix.old, ix.cur) {
 				continue
 			}
-			b := t.bucket(ix.bucket)
-			if err := b.Delete(ix.old); err != nil {
-				return err
-			}
-			if err := b.Put(ix.cur, nil); err != nil {
-				return err
-			}
+			t.addIndexOp(ix.bucket, ix.old, true)
+			t.addIndexOp(ix.bucket, ix.cur, false)
 		}
+		cc.old, cc.dirty = cloneCustomer(cc.cur), false
+		return nil
+	}
+	if cc.old == nil {
+		// A new customer: every key goes in.
+		eachIndexKey(cc.cur, func(i int, k []byte) { t.addIndexOp(deferredIndexes[i], k, false) })
 		cc.old, cc.dirty = cloneCustomer(cc.cur), false
 		return nil
 	}
@@ -323,19 +333,14 @@ func (t *Tx) writeCustomer(cc *cachedCustomer) error {
 	for name, olds := range oldKeys {
 		for _, k := range olds {
 			if !containsKey(newKeys[name], k) {
-				if err := t.bucket([]byte(name)).Delete(k); err != nil {
-					return err
-				}
+				t.addIndexOp([]byte(name), k, true)
 			}
 		}
 	}
 	for name, news := range newKeys {
-		b := t.bucket([]byte(name))
 		for _, k := range news {
 			if !containsKey(oldKeys[name], k) {
-				if err := b.Put(k, nil); err != nil {
-					return err
-				}
+				t.addIndexOp([]byte(name), k, false)
 			}
 		}
 	}

@@ -318,6 +318,9 @@ func (is *ImportSession) reject(line int, reason string) {
 // rolled back in a dry run.
 func (is *ImportSession) update(fn func(t *Tx) error) error {
 	wrapped := func(t *Tx) error {
+		// Orders come in customer order, so their (source, order id)
+		// keys are scattered: written sorted at the end.
+		t.deferOrderPuts = is.spec.Entity == ImportPurchases
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -494,8 +497,10 @@ func (is *ImportSession) remember(c *model.Customer, ext string) {
 	// The email index holds the address at once, and a bulk load keeps
 	// its own table of the addresses it added (putUniqueIndexes); only a
 	// dry run, which rolls both back, needs to remember them here.
-	if e := model.NormalizeEmail(c.Email); e != "" && is.spec.DryRun {
-		is.emails[is.hash('e', e)] = id
+	if is.spec.DryRun {
+		if e := model.NormalizeEmail(c.Email); e != "" {
+			is.emails[is.hash('e', e)] = id
+		}
 	}
 	if c.Phone != "" {
 		h := is.hash('p', c.Phone)
@@ -868,8 +873,7 @@ func (is *ImportSession) purchaseRow(t *Tx, row *PurchaseImportRow) error {
 		return err
 	}
 	orderKey := sourceKey(p.Source, p.OrderID)
-	dataHash := is.hash('d', fmt.Sprint(row.Customer, p.At.UnixNano(), int64(p.Amount)))
-	if v := t.tx.Bucket(bPurchaseOrders).Get(orderKey); v != nil {
+	if v := t.orderRef(orderKey); v != nil {
 		var old model.Purchase
 		if err := decodePurchase(v, t.tx.Bucket(bPurchases).Get(v), &old); err != nil {
 			return fmt.Errorf("line %d: order %s: %w", row.Line, p.OrderID, err)
@@ -882,7 +886,9 @@ func (is *ImportSession) purchaseRow(t *Tx, row *PurchaseImportRow) error {
 			p.OrderID, p.Source, old.CustomerID, old.Amount.Format(old.Currency), old.At.Format("2006-01-02")))
 		return nil
 	}
+	var dataHash uint64 // what a dry run remembers of the order
 	if is.keys != nil {
+		dataHash = is.hash('d', fmt.Sprint(row.Customer, p.At.UnixNano(), int64(p.Amount)))
 		if h, seen := is.keys[is.hash('o', string(orderKey))]; seen {
 			if h == dataHash {
 				is.batch.Unchanged++

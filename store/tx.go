@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"time"
@@ -49,6 +50,21 @@ type Tx struct {
 	// may read consent history before the flush.
 	deferConsentPuts bool
 	consentPuts      []keyVal
+
+	// indexOps are the changes of the customer indexes that writeCustomer
+	// keys by text, time or value; flush applies them in key order
+	// (flushIndexOps), because bbolt inserts a sorted run of keys into a
+	// page far faster than the same keys scattered.
+	indexOps map[string][]indexOp
+	// deferOrderPuts (set by purchase imports) gathers the order index
+	// entries in orderPuts, written in key order at the end; orderRef
+	// finds them meanwhile.
+	deferOrderPuts bool
+	orderPuts      map[string][]byte
+	// orderMiss is the last order key orderRef found nowhere (in a
+	// deferring transaction), so that the check right before recording
+	// the order does not search the index again.
+	orderMiss []byte
 
 	// bbolt keeps a reference to every key and value until commit, so
 	// records are encoded into scratch and copied into slab, a few large
@@ -171,6 +187,12 @@ func (t *Tx) flush() error {
 			}
 		}
 	}
+	if err := t.flushIndexOps(); err != nil {
+		return err
+	}
+	if err := t.flushOrderPuts(); err != nil {
+		return err
+	}
 	if err := t.flushConsentPuts(); err != nil {
 		return err
 	}
@@ -216,4 +238,101 @@ func (t *Tx) keep(b []byte) []byte {
 	t.slab = append(t.slab, b...)
 	t.scratch = b // reuse the (possibly grown) scratch buffer
 	return t.slab[start:len(t.slab):len(t.slab)]
+}
+
+// indexOp is a deferred change of a customer index: key goes in, or out.
+type indexOp struct {
+	key []byte
+	del bool
+}
+
+func (t *Tx) addIndexOp(bucket []byte, key []byte, del bool) {
+	if t.indexOps == nil {
+		t.indexOps = make(map[string][]indexOp)
+	}
+	t.indexOps[string(bucket)] = append(t.indexOps[string(bucket)], indexOp{key: key, del: del})
+}
+
+// flushIndexOps applies the gathered index changes, bucket by bucket, in
+// key order (a stable sort: a key taken out and put back stays in).
+func (t *Tx) flushIndexOps() error {
+	if len(t.indexOps) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(t.indexOps))
+	for n := range t.indexOps {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		ops := t.indexOps[n]
+		slices.SortStableFunc(ops, func(a, b indexOp) int { return bytes.Compare(a.key, b.key) })
+		b := t.bucket([]byte(n))
+		for _, op := range ops {
+			var err error
+			if op.del {
+				err = b.Delete(op.key)
+			} else {
+				err = b.Put(op.key, nil)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	t.indexOps = nil
+	return nil
+}
+
+// orderRef finds the purchase key an order key points to, including the
+// entries this transaction deferred; nil if there is none.
+func (t *Tx) orderRef(key []byte) []byte {
+	if !t.deferOrderPuts {
+		return t.tx.Bucket(bPurchaseOrders).Get(key)
+	}
+	if v, ok := t.orderPuts[string(key)]; ok {
+		return v
+	}
+	if t.orderMiss != nil && bytes.Equal(key, t.orderMiss) {
+		return nil
+	}
+	v := t.tx.Bucket(bPurchaseOrders).Get(key)
+	if v == nil {
+		t.orderMiss = key
+	}
+	return v
+}
+
+// putOrder points an order key at a purchase key, now or (deferOrderPuts)
+// at the end of the transaction.
+func (t *Tx) putOrder(key, purchaseKey []byte) error {
+	if !t.deferOrderPuts {
+		return t.bucket(bPurchaseOrders).Put(key, purchaseKey)
+	}
+	if t.orderPuts == nil {
+		t.orderPuts = make(map[string][]byte)
+	}
+	t.orderPuts[string(key)] = purchaseKey
+	t.orderMiss = nil
+	return nil
+}
+
+// flushOrderPuts writes the deferred order index entries in key order.
+func (t *Tx) flushOrderPuts() error {
+	if len(t.orderPuts) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(t.orderPuts))
+	for k := range t.orderPuts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b := t.bucket(bPurchaseOrders)
+	for _, k := range keys {
+		if err := b.Put(t.keep([]byte(k)), t.orderPuts[k]); err != nil {
+			return err
+		}
+	}
+	t.orderPuts = nil
+	return nil
 }
