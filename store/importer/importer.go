@@ -409,7 +409,7 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 	if runErr == nil && w.cluster != nil {
 		w.cluster.entity = opts.Entity
 		total, read0 := len(w.cluster.items), sess.Progress().Read
-		runErr = w.cluster.write(ctx, st, by, sess, w.batch, func() {
+		runErr = w.cluster.write(ctx, st, by, sess, w.batch, opts.Workers, func() {
 			if opts.Progress == nil || time.Since(last) < 100*time.Millisecond {
 				return
 			}
