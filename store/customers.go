@@ -300,51 +300,40 @@ func (t *Tx) writeCustomer(cc *cachedCustomer) error {
 		cc.dirty = false
 		return nil
 	}
+	// Nothing after the flush changes the cached customer, so the state
+	// just written becomes the stored one without a copy.
 	if cc.old != nil && sameIndexedText(cc.old, cc.cur) {
 		// Only aggregates changed (an interaction, a purchase): only the
 		// activity and value keys can move, and folding names is skipped.
-		for _, ix := range [...]struct {
-			bucket   []byte
-			old, cur []byte
-		}{
-			{bCustActivity, activityIndexKey(cc.old), activityIndexKey(cc.cur)},
-			{bCustValue, valueIndexKey(cc.old), valueIndexKey(cc.cur)},
-		} {
-			if bytes.Equal(ix.old, ix.cur) {
-				continue
-			}
-			t.addIndexOp(ix.bucket, ix.old, true)
-			t.addIndexOp(ix.bucket, ix.cur, false)
+		if o, c := activityIndexKey(cc.old), activityIndexKey(cc.cur); !bytes.Equal(o, c) {
+			t.addIndexOp(diActivity, o, true)
+			t.addIndexOp(diActivity, c, false)
 		}
-		cc.old, cc.dirty = cloneCustomer(cc.cur), false
+		if o, c := valueIndexKey(cc.old), valueIndexKey(cc.cur); !bytes.Equal(o, c) {
+			t.addIndexOp(diValue, o, true)
+			t.addIndexOp(diValue, c, false)
+		}
+		cc.old, cc.dirty = cc.cur, false
 		return nil
 	}
-	if cc.old == nil {
-		// A new customer: every key goes in.
-		eachIndexKey(cc.cur, func(i int, k []byte) { t.addIndexOp(deferredIndexes[i], k, false) })
-		cc.old, cc.dirty = cloneCustomer(cc.cur), false
-		return nil
-	}
-	newKeys := sortedIndexKeys(cc.cur)
-	var oldKeys map[string][][]byte
+	var oldKeys, newKeys [numDeferred][][]byte
 	if cc.old != nil {
-		oldKeys = sortedIndexKeys(cc.old)
+		eachIndexKey(cc.old, func(i int, k []byte) { oldKeys[i] = append(oldKeys[i], k) })
 	}
-	for name, olds := range oldKeys {
-		for _, k := range olds {
-			if !containsKey(newKeys[name], k) {
-				t.addIndexOp([]byte(name), k, true)
+	eachIndexKey(cc.cur, func(i int, k []byte) { newKeys[i] = append(newKeys[i], k) })
+	for i := range oldKeys {
+		for _, k := range oldKeys[i] {
+			if !containsKey(newKeys[i], k) {
+				t.addIndexOp(i, k, true)
+			}
+		}
+		for _, k := range newKeys[i] {
+			if !containsKey(oldKeys[i], k) {
+				t.addIndexOp(i, k, false)
 			}
 		}
 	}
-	for name, news := range newKeys {
-		for _, k := range news {
-			if !containsKey(oldKeys[name], k) {
-				t.addIndexOp([]byte(name), k, false)
-			}
-		}
-	}
-	cc.old, cc.dirty = cloneCustomer(cc.cur), false
+	cc.old, cc.dirty = cc.cur, false
 	return nil
 }
 

@@ -847,9 +847,18 @@ func (is *ImportSession) Purchases(rows []PurchaseImportRow) error {
 		return fmt.Errorf("this session imports %s, not purchases", is.spec.Entity)
 	}
 	return is.update(func(t *Tx) error {
+		// Which orders are stored already, asked in key order: the rows
+		// come in customer order, which scatters them over the index.
+		keys := make([][]byte, len(rows))
+		for i := range rows {
+			if id := orderIDOf(&rows[i]); id != "" {
+				keys[i] = sourceKey(is.spec.Source, id)
+			}
+		}
+		stored := t.lookupOrders(keys)
 		for i := range rows {
 			is.batch.Read++
-			if err := is.purchaseRow(t, &rows[i]); err != nil {
+			if err := is.purchaseRow(t, &rows[i], stored[i]); err != nil {
 				return err
 			}
 		}
@@ -857,23 +866,40 @@ func (is *ImportSession) Purchases(rows []PurchaseImportRow) error {
 	})
 }
 
-func (is *ImportSession) purchaseRow(t *Tx, row *PurchaseImportRow) error {
+// orderIDOf is the order id a purchase row is recorded under: its own, or
+// "row:" and its content key; "" if it has neither.
+func orderIDOf(row *PurchaseImportRow) string {
+	if id := strings.TrimSpace(row.Purchase.OrderID); id != "" {
+		return id
+	}
+	if len(row.Key) == 0 {
+		return ""
+	}
+	return "row:" + hex.EncodeToString(row.Key)
+}
+
+// purchaseRow records one purchase row; stored is what the order index
+// held for its order before this transaction (Tx.lookupOrders).
+func (is *ImportSession) purchaseRow(t *Tx, row *PurchaseImportRow, stored []byte) error {
 	p := row.Purchase
 	p.Source = is.spec.Source
-	p.OrderID = strings.TrimSpace(p.OrderID)
+	p.OrderID = orderIDOf(row)
 	if p.OrderID == "" {
-		if len(row.Key) == 0 {
-			is.reject(row.Line, "order_id: is empty")
-			return nil
-		}
-		p.OrderID = "row:" + hex.EncodeToString(row.Key)
+		is.reject(row.Line, "order_id: is empty")
+		return nil
 	}
 	cid, virtual, ok, err := is.activityCustomer(t, row.Line, row.Customer)
 	if err != nil || !ok {
 		return err
 	}
 	orderKey := sourceKey(p.Source, p.OrderID)
-	if v := t.orderRef(orderKey); v != nil {
+	v, pending := t.orderPuts[string(orderKey)] // an earlier row of this transaction
+	if !pending {
+		v = stored
+	}
+	if v == nil {
+		t.noteOrderMiss(orderKey)
+	} else {
 		var old model.Purchase
 		if err := decodePurchase(v, t.tx.Bucket(bPurchases).Get(v), &old); err != nil {
 			return fmt.Errorf("line %d: order %s: %w", row.Line, p.OrderID, err)

@@ -55,7 +55,7 @@ type Tx struct {
 	// keys by text, time or value; flush applies them in key order
 	// (flushIndexOps), because bbolt inserts a sorted run of keys into a
 	// page far faster than the same keys scattered.
-	indexOps map[string][]indexOp
+	indexOps [numDeferred][]indexOp
 	// deferOrderPuts (set by purchase imports) gathers the order index
 	// entries in orderPuts, written in key order at the end; orderRef
 	// finds them meanwhile.
@@ -241,33 +241,33 @@ func (t *Tx) keep(b []byte) []byte {
 }
 
 // indexOp is a deferred change of a customer index: key goes in, or out.
+// seq keeps the order of changes to one key.
 type indexOp struct {
 	key []byte
+	seq int
 	del bool
 }
 
-func (t *Tx) addIndexOp(bucket []byte, key []byte, del bool) {
-	if t.indexOps == nil {
-		t.indexOps = make(map[string][]indexOp)
-	}
-	t.indexOps[string(bucket)] = append(t.indexOps[string(bucket)], indexOp{key: key, del: del})
+// addIndexOp gathers a change of the index at position i of
+// deferredIndexes.
+func (t *Tx) addIndexOp(i int, key []byte, del bool) {
+	t.indexOps[i] = append(t.indexOps[i], indexOp{key: key, seq: len(t.indexOps[i]), del: del})
 }
 
-// flushIndexOps applies the gathered index changes, bucket by bucket, in
-// key order (a stable sort: a key taken out and put back stays in).
+// flushIndexOps applies the gathered index changes, index by index, in
+// key order (changes of one key in the order they were made).
 func (t *Tx) flushIndexOps() error {
-	if len(t.indexOps) == 0 {
-		return nil
-	}
-	names := make([]string, 0, len(t.indexOps))
-	for n := range t.indexOps {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		ops := t.indexOps[n]
-		slices.SortStableFunc(ops, func(a, b indexOp) int { return bytes.Compare(a.key, b.key) })
-		b := t.bucket([]byte(n))
+	for i, ops := range t.indexOps {
+		if len(ops) == 0 {
+			continue
+		}
+		slices.SortFunc(ops, func(a, b indexOp) int {
+			if c := bytes.Compare(a.key, b.key); c != 0 {
+				return c
+			}
+			return a.seq - b.seq
+		})
+		b := t.bucket(deferredIndexes[i])
 		for _, op := range ops {
 			var err error
 			if op.del {
@@ -279,8 +279,8 @@ func (t *Tx) flushIndexOps() error {
 				return err
 			}
 		}
+		t.indexOps[i] = nil
 	}
-	t.indexOps = nil
 	return nil
 }
 
@@ -290,17 +290,46 @@ func (t *Tx) orderRef(key []byte) []byte {
 	if !t.deferOrderPuts {
 		return t.tx.Bucket(bPurchaseOrders).Get(key)
 	}
-	if v, ok := t.orderPuts[string(key)]; ok {
-		return v
-	}
 	if t.orderMiss != nil && bytes.Equal(key, t.orderMiss) {
 		return nil
+	}
+	if v, ok := t.orderPuts[string(key)]; ok {
+		return v
 	}
 	v := t.tx.Bucket(bPurchaseOrders).Get(key)
 	if v == nil {
 		t.orderMiss = key
 	}
 	return v
+}
+
+// lookupOrders finds the stored purchase keys of order keys (nil where
+// there is none), in the order given. It asks the index in key order,
+// which finds its pages in cache far more often than asking in the
+// callers' order. It sees only stored entries, not those this
+// transaction deferred (see orderRef).
+func (t *Tx) lookupOrders(keys [][]byte) [][]byte {
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
+	out := make([][]byte, len(keys))
+	c := t.tx.Bucket(bPurchaseOrders).Cursor()
+	for _, i := range order {
+		if found, v := c.Seek(keys[i]); bytes.Equal(found, keys[i]) {
+			out[i] = v
+		}
+	}
+	return out
+}
+
+// noteOrderMiss tells orderRef that the key is recorded nowhere yet (the
+// caller has looked, see lookupOrders), until the next putOrder.
+func (t *Tx) noteOrderMiss(key []byte) {
+	if t.deferOrderPuts {
+		t.orderMiss = key
+	}
 }
 
 // putOrder points an order key at a purchase key, now or (deferOrderPuts)

@@ -215,7 +215,7 @@ func TestImport1M(t *testing.T) {
 			i+1, tc.Seconds(), rep.Created, rep.Rejected, rep.Suggestions, tp.Seconds(), prep.Created, prep.Rejected)
 		// CPU time (user + system, all threads) says how much work a run
 		// did, whatever else the machine was doing meanwhile.
-		t.Logf("run %d: CPU time: customers %.1f s, purchases %.1f s", i+1, cc.Seconds(), cp.Seconds())
+		t.Logf("run %d: CPU time: customers %.1f s, purchases %.1f s; peak RSS %d MB", i+1, cc.Seconds(), cp.Seconds(), peakRSS()>>20)
 		began = time.Now()
 		sum, err := st.ScoreRFM(context.Background(), admin, time.Time{})
 		require.NoError(t, err)
