@@ -855,10 +855,10 @@ func (is *ImportSession) Purchases(rows []PurchaseImportRow) error {
 				keys[i] = sourceKey(is.spec.Source, id)
 			}
 		}
-		stored := t.lookupOrders(keys)
+		stored, twice := t.lookupOrders(keys)
 		for i := range rows {
 			is.batch.Read++
-			if err := is.purchaseRow(t, &rows[i], stored[i]); err != nil {
+			if err := is.purchaseRow(t, &rows[i], stored[i], twice[i]); err != nil {
 				return err
 			}
 		}
@@ -879,8 +879,9 @@ func orderIDOf(row *PurchaseImportRow) string {
 }
 
 // purchaseRow records one purchase row; stored is what the order index
-// held for its order before this transaction (Tx.lookupOrders).
-func (is *ImportSession) purchaseRow(t *Tx, row *PurchaseImportRow, stored []byte) error {
+// held for its order before this transaction, twice whether another row of
+// the transaction has the same order (Tx.lookupOrders).
+func (is *ImportSession) purchaseRow(t *Tx, row *PurchaseImportRow, stored []byte, twice bool) error {
 	p := row.Purchase
 	p.Source = is.spec.Source
 	p.OrderID = orderIDOf(row)
@@ -893,13 +894,7 @@ func (is *ImportSession) purchaseRow(t *Tx, row *PurchaseImportRow, stored []byt
 		return err
 	}
 	orderKey := sourceKey(p.Source, p.OrderID)
-	v, pending := t.orderPuts[string(orderKey)] // an earlier row of this transaction
-	if !pending {
-		v = stored
-	}
-	if v == nil {
-		t.noteOrderMiss(orderKey)
-	} else {
+	if v := t.orderFound(orderKey, stored, twice); v != nil {
 		var old model.Purchase
 		if err := decodePurchase(v, t.tx.Bucket(bPurchases).Get(v), &old); err != nil {
 			return fmt.Errorf("line %d: order %s: %w", row.Line, p.OrderID, err)

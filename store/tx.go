@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -56,14 +57,20 @@ type Tx struct {
 	// (flushIndexOps), because bbolt inserts a sorted run of keys into a
 	// page far faster than the same keys scattered.
 	indexOps [numDeferred][]indexOp
+	// indexHint is the capacity for a list of indexOps: two per customer
+	// the flush writes (an old and a new key).
+	indexHint int
 	// deferOrderPuts (set by purchase imports) gathers the order index
-	// entries in orderPuts, written in key order at the end; orderRef
-	// finds them meanwhile.
+	// entries in orderPuts, written in key order at the end. The import
+	// announces its order keys (lookupOrders), so that only keys it
+	// announced twice need to be found among the gathered ones
+	// (orderTwice: nil until put).
 	deferOrderPuts bool
-	orderPuts      map[string][]byte
-	// orderMiss is the last order key orderRef found nowhere (in a
-	// deferring transaction), so that the check right before recording
-	// the order does not search the index again.
+	orderPuts      []keyVal
+	orderTwice     map[string][]byte
+	// orderMiss is the last order key found nowhere (in a deferring
+	// transaction), so that the check right before recording the order
+	// does not search again.
 	orderMiss []byte
 
 	// bbolt keeps a reference to every key and value until commit, so
@@ -181,6 +188,7 @@ func (t *Tx) flush() error {
 			}
 		}
 		slices.Sort(ids)
+		t.indexHint = 2 * len(ids)
 		for _, id := range ids {
 			if err := t.writeCustomer(t.customers[id]); err != nil {
 				return err
@@ -241,17 +249,24 @@ func (t *Tx) keep(b []byte) []byte {
 }
 
 // indexOp is a deferred change of a customer index: key goes in, or out.
-// seq keeps the order of changes to one key.
+// prefix is the key's first eight bytes, which settle most comparisons
+// of the sort; seq keeps the order of changes to one key.
 type indexOp struct {
-	key []byte
-	seq int
-	del bool
+	prefix uint64
+	key    []byte
+	seq    int
+	del    bool
 }
 
 // addIndexOp gathers a change of the index at position i of
 // deferredIndexes.
 func (t *Tx) addIndexOp(i int, key []byte, del bool) {
-	t.indexOps[i] = append(t.indexOps[i], indexOp{key: key, seq: len(t.indexOps[i]), del: del})
+	if t.indexOps[i] == nil {
+		t.indexOps[i] = make([]indexOp, 0, max(16, t.indexHint))
+	}
+	var p [8]byte
+	copy(p[:], key)
+	t.indexOps[i] = append(t.indexOps[i], indexOp{prefix: binary.BigEndian.Uint64(p[:]), key: key, seq: len(t.indexOps[i]), del: del})
 }
 
 // flushIndexOps applies the gathered index changes, index by index, in
@@ -262,6 +277,12 @@ func (t *Tx) flushIndexOps() error {
 			continue
 		}
 		slices.SortFunc(ops, func(a, b indexOp) int {
+			switch {
+			case a.prefix < b.prefix:
+				return -1
+			case a.prefix > b.prefix:
+				return 1
+			}
 			if c := bytes.Compare(a.key, b.key); c != 0 {
 				return c
 			}
@@ -293,43 +314,66 @@ func (t *Tx) orderRef(key []byte) []byte {
 	if t.orderMiss != nil && bytes.Equal(key, t.orderMiss) {
 		return nil
 	}
-	if v, ok := t.orderPuts[string(key)]; ok {
+	if v := t.orderTwice[string(key)]; v != nil {
 		return v
 	}
-	v := t.tx.Bucket(bPurchaseOrders).Get(key)
-	if v == nil {
-		t.orderMiss = key
+	// Not expected in an import (its keys were announced): look among
+	// all the gathered entries.
+	for i := len(t.orderPuts) - 1; i >= 0; i-- {
+		if bytes.Equal(t.orderPuts[i].k, key) {
+			return t.orderPuts[i].v
+		}
 	}
-	return v
+	return t.tx.Bucket(bPurchaseOrders).Get(key)
 }
 
 // lookupOrders finds the stored purchase keys of order keys (nil where
-// there is none), in the order given. It asks the index in key order,
-// which finds its pages in cache far more often than asking in the
-// callers' order. It sees only stored entries, not those this
-// transaction deferred (see orderRef).
-func (t *Tx) lookupOrders(keys [][]byte) [][]byte {
+// there is none), in the order given, and reports which keys come more
+// than once. It asks the index in key order, which finds its pages in
+// cache far more often than asking in the callers' order. In a deferring
+// transaction it announces the keys (see orderFound).
+func (t *Tx) lookupOrders(keys [][]byte) (stored [][]byte, twice []bool) {
 	order := make([]int, len(keys))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
-	out := make([][]byte, len(keys))
+	stored, twice = make([][]byte, len(keys)), make([]bool, len(keys))
 	c := t.tx.Bucket(bPurchaseOrders).Cursor()
-	for _, i := range order {
-		if found, v := c.Seek(keys[i]); bytes.Equal(found, keys[i]) {
-			out[i] = v
+	for j, i := range order {
+		if j > 0 && bytes.Equal(keys[i], keys[order[j-1]]) {
+			twice[i], twice[order[j-1]] = true, true
+			stored[i] = stored[order[j-1]]
+			if t.deferOrderPuts && len(keys[i]) > 0 {
+				if t.orderTwice == nil {
+					t.orderTwice = make(map[string][]byte)
+				}
+				t.orderTwice[string(keys[i])] = nil
+			}
+			continue
+		}
+		if found, v := c.Seek(keys[i]); len(keys[i]) > 0 && bytes.Equal(found, keys[i]) {
+			stored[i] = v
 		}
 	}
-	return out
+	return stored, twice
 }
 
-// noteOrderMiss tells orderRef that the key is recorded nowhere yet (the
-// caller has looked, see lookupOrders), until the next putOrder.
-func (t *Tx) noteOrderMiss(key []byte) {
-	if t.deferOrderPuts {
+// orderFound is what the order index holds for an announced key: an
+// entry this transaction deferred (only a key announced twice can have
+// one), else stored, what lookupOrders found. A key found nowhere is
+// remembered for orderRef until the next putOrder.
+func (t *Tx) orderFound(key, stored []byte, twice bool) []byte {
+	v := stored
+	if twice {
+		if p := t.orderTwice[string(key)]; p != nil {
+			v = p
+		}
+	}
+	if v == nil && t.deferOrderPuts {
 		t.orderMiss = key
 	}
+	return v
 }
 
 // putOrder points an order key at a purchase key, now or (deferOrderPuts)
@@ -338,10 +382,10 @@ func (t *Tx) putOrder(key, purchaseKey []byte) error {
 	if !t.deferOrderPuts {
 		return t.bucket(bPurchaseOrders).Put(key, purchaseKey)
 	}
-	if t.orderPuts == nil {
-		t.orderPuts = make(map[string][]byte)
+	t.orderPuts = append(t.orderPuts, keyVal{key, purchaseKey})
+	if _, ok := t.orderTwice[string(key)]; ok {
+		t.orderTwice[string(key)] = purchaseKey
 	}
-	t.orderPuts[string(key)] = purchaseKey
 	t.orderMiss = nil
 	return nil
 }
@@ -351,17 +395,13 @@ func (t *Tx) flushOrderPuts() error {
 	if len(t.orderPuts) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(t.orderPuts))
-	for k := range t.orderPuts {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	slices.SortFunc(t.orderPuts, func(a, b keyVal) int { return bytes.Compare(a.k, b.k) })
 	b := t.bucket(bPurchaseOrders)
-	for _, k := range keys {
-		if err := b.Put(t.keep([]byte(k)), t.orderPuts[k]); err != nil {
+	for _, kv := range t.orderPuts {
+		if err := b.Put(kv.k, kv.v); err != nil {
 			return err
 		}
 	}
-	t.orderPuts = nil
+	t.orderPuts, t.orderTwice = nil, nil
 	return nil
 }
