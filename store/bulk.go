@@ -208,7 +208,7 @@ func (b *BulkLoad) Finish(ctx context.Context, progress func(done, total int)) e
 				if err := decodeCustomer(v, &c); err != nil {
 					return fmt.Errorf("customer %d: %w", id, err)
 				}
-				deferredKeys(&c, func(i int, key, val []byte) { extra[i] = appendEntry(extra[i], key, val) })
+				deferredKeys(&c, nil, func(i int, key, val []byte) { extra[i] = appendEntry(extra[i], key, val) })
 			}
 			return nil
 		})
@@ -253,7 +253,7 @@ func (s *Store) RebuildCustomerIndexes(ctx context.Context, by model.Actor) erro
 			if err := decodeCustomer(v, &c); err != nil {
 				return fmt.Errorf("customer %d: %w", readU64(k), err)
 			}
-			deferredKeys(&c, func(i int, key, val []byte) { buf[i] = appendEntry(buf[i], key, val) })
+			deferredKeys(&c, nil, func(i int, key, val []byte) { buf[i] = appendEntry(buf[i], key, val) })
 			for i := range buf {
 				if len(buf[i]) > 1<<20 {
 					if err := spills.write(i, buf[i]); err != nil {
@@ -302,11 +302,11 @@ func isRewritten(rw map[model.CustomerID]struct{}, i int, key, val []byte) bool 
 
 // deferredKeys visits a customer's entries of the deferred indexes, the
 // same entries putUniqueIndexes and writeCustomer maintain.
-func deferredKeys(c *model.Customer, fn func(i int, key, val []byte)) {
+func deferredKeys(c *model.Customer, texts *indexTexts, fn func(i int, key, val []byte)) {
 	if e := model.NormalizeEmail(c.Email); e != "" && !c.Erased {
 		fn(diEmail, []byte(e), u64(uint64(c.ID)))
 	}
-	eachIndexKey(c, func(i int, k []byte) { fn(i, k, nil) })
+	eachIndexKeyWith(c, texts, func(i int, k []byte) { fn(i, k, nil) })
 }
 
 // deferCustomer is writeCustomer's part in a bulk load for customers the
@@ -318,7 +318,7 @@ func (b *BulkLoad) deferCustomer(cc *cachedCustomer) {
 		return
 	}
 	b.txCreated++
-	deferredKeys(cc.cur, func(i int, key, val []byte) { b.txKeys[i] = appendEntry(b.txKeys[i], key, val) })
+	deferredKeys(cc.cur, cc.texts(), func(i int, key, val []byte) { b.txKeys[i] = appendEntry(b.txKeys[i], key, val) })
 }
 
 // owns reports whether the customer was created by this load.

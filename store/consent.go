@@ -284,9 +284,12 @@ func (t *Tx) flushConsentState() error {
 		if !cached {
 			old = &scratch
 			scratch.CustomerID, scratch.ComputedAt, scratch.Scopes = cid, time.Time{}, scratch.Scopes[:0]
-			if v := b.Get(u64(uint64(cid))); v != nil {
-				if err := decodeConsentStateInto(&scratch, cid, v); err != nil {
-					return err
+			// A customer this transaction created has no stored state.
+			if cc := t.customers[cid]; cc == nil || !cc.created {
+				if v := b.Get(u64(uint64(cid))); v != nil {
+					if err := decodeConsentStateInto(&scratch, cid, v); err != nil {
+						return err
+					}
 				}
 			}
 		}

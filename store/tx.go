@@ -84,6 +84,11 @@ type cachedCustomer struct {
 	old   *model.Customer // as stored before this transaction; nil if new
 	cur   *model.Customer
 	dirty bool
+	// created says the transaction created the customer (so nothing of
+	// it was stored before); derived may hold values derived from its
+	// record ahead of the writer (see derivedFacts).
+	created bool
+	derived *derivedFacts
 }
 
 // Update runs fn in a write transaction as the given actor. If fn returns

@@ -360,6 +360,10 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 				out := make([]converted, len(c.recs))
 				for i, rec := range c.recs {
 					out[i] = lk.convert(opts.Entity, c.cols, rec)
+					if opts.Entity == store.ImportCustomers && out[i].problem == "" {
+						// What the writer would work out alone.
+						sess.PrepareCustomer(&out[i].cust)
+					}
 				}
 				c.out <- out
 			}
