@@ -19,7 +19,9 @@ import (
 // new, matched again by source id, email (any spelling) or phone, updated
 // with more data in the same transaction, and rejected for many reasons.
 func prepRows() []CustomerImportRow {
-	c := func(ext string, cu model.Customer) CustomerImportRow { return CustomerImportRow{ExternalID: ext, Customer: cu} }
+	c := func(ext string, cu model.Customer) CustomerImportRow {
+		return CustomerImportRow{ExternalID: ext, Customer: cu}
+	}
 	rows := []CustomerImportRow{
 		c("K1", model.Customer{FirstName: "Jürgen", LastName: "Müller", Email: "Juergen@Example.de", Phone: "0151 23456789",
 			Address: model.Address{Street: "Hauptstr. 1", PostalCode: "10115", City: "Berlin"}, BirthDate: model.Date{Year: 1970, Month: 5, Day: 1}}),
