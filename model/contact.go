@@ -31,9 +31,11 @@ func ValidateEmail(s string) error {
 	if len(t) > 254 {
 		return fmt.Errorf("is longer than 254 characters")
 	}
-	a, err := mail.ParseAddress(t)
-	if err != nil || a.Name != "" || a.Address != t {
-		return fmt.Errorf("%q is not a valid email address", s)
+	if !plainAddrSpec(t) {
+		a, err := mail.ParseAddress(t)
+		if err != nil || a.Name != "" || a.Address != t {
+			return fmt.Errorf("%q is not a valid email address", s)
+		}
 	}
 	at := strings.LastIndexByte(t, '@')
 	domain := t[at+1:]
@@ -41,6 +43,37 @@ func ValidateEmail(s string) error {
 		return fmt.Errorf("%q has no valid domain", s)
 	}
 	return nil
+}
+
+// plainAddrSpec reports whether s is a bare addr-spec of two dot-atoms in
+// printable ASCII (local@domain, no quotes, comments or brackets), which
+// mail.ParseAddress would accept as it is: the common case, checked
+// without the parser's allocations.
+func plainAddrSpec(s string) bool {
+	at := strings.IndexByte(s, '@')
+	return at > 0 && dotAtom(s[:at]) && dotAtom(s[at+1:])
+}
+
+// dotAtom reports whether s is atext ASCII characters in dot-separated,
+// non-empty runs (RFC 5322 dot-atom-text).
+func dotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			if s[i-1] == '.' {
+				return false
+			}
+		case c < '!' || c > '~':
+			return false
+		case strings.IndexByte(`()<>[]:;@\,"`, c) >= 0:
+			return false
+		}
+	}
+	return true
 }
 
 // NormalizePhone parses a phone number written in any common way and returns
@@ -60,20 +93,29 @@ func normalizePhone(s, region string) (e164 string, mobile bool, err error) {
 	if region == "" {
 		region = DefaultRegion
 	}
-	var num phonenumbers.PhoneNumber
-	if err := phonenumbers.ParseToNumber(t, region, &num); err != nil {
-		return "", false, fmt.Errorf("%q is not a phone number", s)
-	}
+	num := new(phonenumbers.PhoneNumber)
 	// A number is valid exactly when it has a type (IsValidNumber asks
 	// the same question of the same metadata); asking once halves the
 	// pattern matching, which dominates bulk imports.
-	switch phonenumbers.GetNumberType(&num) {
+	typ := phonenumbers.UNKNOWN
+	if plainPhone(t, region, num) {
+		typ = phonenumbers.GetNumberType(num)
+	}
+	if typ == phonenumbers.UNKNOWN {
+		// Not a plain shape, or not valid: the parser decides (and says why).
+		num = new(phonenumbers.PhoneNumber)
+		if err := phonenumbers.ParseToNumber(t, region, num); err != nil {
+			return "", false, fmt.Errorf("%q is not a phone number", s)
+		}
+		typ = phonenumbers.GetNumberType(num)
+	}
+	switch typ {
 	case phonenumbers.UNKNOWN:
 		return "", false, fmt.Errorf("%q is not a valid phone number", s)
 	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
 		mobile = true
 	}
-	return phonenumbers.Format(&num, phonenumbers.E164), mobile, nil
+	return phonenumbers.Format(num, phonenumbers.E164), mobile, nil
 }
 
 // IsE164 reports whether s is already a valid number in E.164 form.
@@ -150,10 +192,23 @@ func KnownCountry(country string) bool {
 // other accents dropped, runs of spaces collapsed. "Müller" and "Muller"
 // sort together; "Straße" finds "strasse".
 func Fold(s string) string {
+	t := strings.TrimSpace(s)
+	if foldsToItself(t) {
+		return t // most names and cities: no copy
+	}
 	var b strings.Builder
-	b.Grow(len(s))
+	b.Grow(len(t))
 	space := false
-	for _, r := range strings.TrimSpace(s) {
+	for _, r := range t {
+		if r < 0x80 && r != ' ' && (r < '\t' || r > '\r') {
+			// ASCII and not a space; foldTable holds no ASCII.
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			space = false
+			b.WriteByte(byte(r))
+			continue
+		}
 		if unicode.IsSpace(r) {
 			if !space {
 				b.WriteByte(' ')
@@ -169,6 +224,21 @@ func Fold(s string) string {
 		b.WriteRune(unicode.ToLower(r))
 	}
 	return b.String()
+}
+
+// foldsToItself reports whether Fold would return s unchanged: trimmed
+// ASCII without capitals, other spaces than ' ', or two spaces in a row.
+func foldsToItself(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80, 'A' <= c && c <= 'Z', '\t' <= c && c <= '\r':
+			return false
+		case c == ' ' && i > 0 && s[i-1] == ' ':
+			return false
+		}
+	}
+	return true
 }
 
 var foldTable = map[rune]string{

@@ -65,9 +65,8 @@ func (t *Tx) AddPurchase(p *model.Purchase) error {
 	if p.Currency != t.s.settings.Currency {
 		return fmt.Errorf("purchase %s is in %s but the store counts revenue in %s; convert the amounts first", p.OrderID, p.Currency, t.s.settings.Currency)
 	}
-	orders := t.bucket(bPurchaseOrders)
 	ok := sourceKey(p.Source, p.OrderID)
-	if v := orders.Get(ok); v != nil {
+	if v := t.orderRef(ok); v != nil {
 		return &ConflictError{What: fmt.Sprintf("order %s from %q is recorded already (customer %d)", p.OrderID, p.Source, readU64(v))}
 	}
 	c, err := t.touchCustomer(p.CustomerID)
@@ -85,7 +84,7 @@ func (t *Tx) AddPurchase(p *model.Purchase) error {
 	if err := t.bucket(bPurchases).Put(key, val); err != nil {
 		return err
 	}
-	if err := orders.Put(ok, key); err != nil {
+	if err := t.putOrder(ok, key); err != nil {
 		return err
 	}
 	if c.PurchaseCount == 0 || (p.EmailCollected && p.ObjectionNotice && !c.EmailFromPurchase) {

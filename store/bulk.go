@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -51,7 +52,7 @@ const (
 // customers' ids are the largest), so their pages can be filled further.
 var bulkAppendBuckets = map[string]bool{
 	"customers": true, "interactions": true, "purchases": true, "consent": true, "evidence": true,
-	"purchase_orders": true, "cust_source": true,
+	"purchase_orders": true, "cust_source": true, "consent_state": true,
 }
 
 // metaBulkPending marks a bulk load that has not finished: it holds the
@@ -207,7 +208,7 @@ func (b *BulkLoad) Finish(ctx context.Context, progress func(done, total int)) e
 				if err := decodeCustomer(v, &c); err != nil {
 					return fmt.Errorf("customer %d: %w", id, err)
 				}
-				deferredKeys(&c, func(i int, key, val []byte) { extra[i] = appendEntry(extra[i], key, val) })
+				deferredKeys(&c, nil, func(i int, key, val []byte) { extra[i] = appendEntry(extra[i], key, val) })
 			}
 			return nil
 		})
@@ -252,7 +253,7 @@ func (s *Store) RebuildCustomerIndexes(ctx context.Context, by model.Actor) erro
 			if err := decodeCustomer(v, &c); err != nil {
 				return fmt.Errorf("customer %d: %w", readU64(k), err)
 			}
-			deferredKeys(&c, func(i int, key, val []byte) { buf[i] = appendEntry(buf[i], key, val) })
+			deferredKeys(&c, nil, func(i int, key, val []byte) { buf[i] = appendEntry(buf[i], key, val) })
 			for i := range buf {
 				if len(buf[i]) > 1<<20 {
 					if err := spills.write(i, buf[i]); err != nil {
@@ -301,16 +302,11 @@ func isRewritten(rw map[model.CustomerID]struct{}, i int, key, val []byte) bool 
 
 // deferredKeys visits a customer's entries of the deferred indexes, the
 // same entries putUniqueIndexes and writeCustomer maintain.
-func deferredKeys(c *model.Customer, fn func(i int, key, val []byte)) {
+func deferredKeys(c *model.Customer, texts *indexTexts, fn func(i int, key, val []byte)) {
 	if e := model.NormalizeEmail(c.Email); e != "" && !c.Erased {
 		fn(diEmail, []byte(e), u64(uint64(c.ID)))
 	}
-	sorted := sortedIndexKeys(c)
-	for i, name := range deferredIndexes {
-		for _, k := range sorted[string(name)] {
-			fn(i, k, nil)
-		}
-	}
+	eachIndexKeyWith(c, texts, func(i int, k []byte) { fn(i, k, nil) })
 }
 
 // deferCustomer is writeCustomer's part in a bulk load for customers the
@@ -322,7 +318,7 @@ func (b *BulkLoad) deferCustomer(cc *cachedCustomer) {
 		return
 	}
 	b.txCreated++
-	deferredKeys(cc.cur, func(i int, key, val []byte) { b.txKeys[i] = appendEntry(b.txKeys[i], key, val) })
+	deferredKeys(cc.cur, cc.texts(), func(i int, key, val []byte) { b.txKeys[i] = appendEntry(b.txKeys[i], key, val) })
 }
 
 // owns reports whether the customer was created by this load.
@@ -500,39 +496,45 @@ func sortEntries(buf []byte, i int, drop func(i int, key, val []byte) bool) []ui
 const indexWriteBatch = 200000
 
 // buildIndexes writes the collected entries (spilled, plus extra) into
-// the deferred indexes in key order, one index at a time so that only one
-// index's keys are in memory. drop leaves stale spilled entries out.
-// fresh recreates the buckets first (a full rebuild).
+// the deferred indexes in key order, one index at a time. While one index
+// is written, a goroutine reads and sorts the next (at most two indexes'
+// keys are in memory). drop leaves stale spilled entries out. fresh
+// recreates the buckets first (a full rebuild).
 func (s *Store) buildIndexes(ctx context.Context, spills *spillSet, extra *[numDeferred][]byte, drop func(i int, key, val []byte) bool, fresh bool, by model.Actor, progress func(done, total int)) error {
 	var total int64
 	for i := range spills.size {
 		total += spills.size[i] + int64(len(extra[i]))
 	}
 	owner := s.bulk.Load()
-	var done int64
-	for i := range deferredIndexes {
-		name := deferredIndexes[i]
-		buf, err := spills.load(i)
-		if err != nil {
-			return fmt.Errorf("build index %s: read the collected keys: %w", name, err)
-		}
-		spills.release(i)
-		offs := sortEntries(buf, i, drop)
-		if len(extra[i]) > 0 {
-			// Recomputed entries go after the spilled ones; sort all together.
-			base := len(buf)
-			buf = append(buf, extra[i]...)
-			for off := base; off < len(buf); {
-				_, _, next := entryAt(buf, off)
-				offs = append(offs, uint32(off))
-				off = next
+	sorted := make(chan sortedIndex)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(sorted)
+		for i := range deferredIndexes {
+			si := sortIndex(spills, extra, drop, i)
+			select {
+			case sorted <- si:
+			case <-stop:
+				return
 			}
-			slices.SortFunc(offs, func(x, y uint32) int {
-				kx, _, _ := entryAt(buf, int(x))
-				ky, _, _ := entryAt(buf, int(y))
-				return bytes.Compare(kx, ky)
-			})
+			if si.err != nil {
+				return
+			}
 		}
+	}()
+	// The sorter must be done with the spill files before they close.
+	defer wg.Wait()
+	defer close(stop)
+	var done int64
+	for si := range sorted {
+		name := deferredIndexes[si.i]
+		if si.err != nil {
+			return fmt.Errorf("build index %s: read the collected keys: %w", name, si.err)
+		}
+		buf, offs := si.buf, si.offs
 		if fresh {
 			err := s.update(by, owner, func(t *Tx) error {
 				if err := t.tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
@@ -573,4 +575,40 @@ func (s *Store) buildIndexes(ctx context.Context, spills *spillSet, extra *[numD
 		}
 	}
 	return nil
+}
+
+// sortedIndex is one deferred index's entries in key order: offsets into
+// buf.
+type sortedIndex struct {
+	i    int
+	buf  []byte
+	offs []uint32
+	err  error
+}
+
+// sortIndex reads index i's spilled entries (releasing the file), adds the
+// extra ones and sorts them all by key.
+func sortIndex(spills *spillSet, extra *[numDeferred][]byte, drop func(i int, key, val []byte) bool, i int) sortedIndex {
+	buf, err := spills.load(i)
+	if err != nil {
+		return sortedIndex{i: i, err: err}
+	}
+	spills.release(i)
+	offs := sortEntries(buf, i, drop)
+	if len(extra[i]) > 0 {
+		// Recomputed entries go after the spilled ones; sort all together.
+		base := len(buf)
+		buf = append(buf, extra[i]...)
+		for off := base; off < len(buf); {
+			_, _, next := entryAt(buf, off)
+			offs = append(offs, uint32(off))
+			off = next
+		}
+		slices.SortFunc(offs, func(x, y uint32) int {
+			kx, _, _ := entryAt(buf, int(x))
+			ky, _, _ := entryAt(buf, int(y))
+			return bytes.Compare(kx, ky)
+		})
+	}
+	return sortedIndex{i: i, buf: buf, offs: offs}
 }

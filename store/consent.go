@@ -279,11 +279,24 @@ func (t *Tx) flushConsentState() error {
 	b := t.bucket(bConsentState)
 	in := model.DecisionInput{ProfilingPurposes: profiling, Settings: settings, At: t.now, CreativeObjectionNotice: true}
 	full := len(model.ChannelKinds) * len(purposes)
+	plain := plainDecisions{scopes: projectionScopes(purposes), now: t.now}
 	var events []model.ConsentEvent
+	var scratch ConsentState
 	for _, cid := range ids {
-		old, err := t.stateFor(cid)
-		if err != nil {
-			return err
+		// The stored projection is decoded into scratch: most customers
+		// take the plain path below, which keeps nothing of it.
+		old, cached := t.states[cid]
+		if !cached {
+			old = &scratch
+			scratch.CustomerID, scratch.ComputedAt, scratch.Scopes = cid, time.Time{}, scratch.Scopes[:0]
+			// A customer this transaction created has no stored state.
+			if cc := t.customers[cid]; cc == nil || !cc.created {
+				if v := b.Get(u64(uint64(cid))); v != nil {
+					if err := decodeConsentStateInto(&scratch, cid, v); err != nil {
+						return err
+					}
+				}
+			}
 		}
 		dirty := t.consentDirty[cid]
 		if dirty.all || len(dirty.scopes) > 0 || len(old.Scopes) != full || t.recount {
@@ -298,6 +311,18 @@ func (t *Tx) flushConsentState() error {
 			}
 			in.Customer = model.StoredFactsOf(cc.cur, cc.cur.ContactPoints)
 			in.Events = events
+			if len(events) == 0 && (dirty.all || len(old.Scopes) != full || t.recount) {
+				// No consent history (every new customer): the decisions
+				// follow from a few facts and are shared.
+				if err := t.putPlainState(b, old, &in, &plain); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if old == &scratch {
+			// The paths below keep old's scopes in the new state.
+			old = &ConsentState{CustomerID: cid, ComputedAt: scratch.ComputedAt, Scopes: slices.Clone(scratch.Scopes)}
 		}
 		decide := func(k model.ChannelKind, p model.Purpose, prev ScopeState) ScopeState {
 			in.Channel, in.Purpose, in.LastContactAt = k, p, prev.LastContact
@@ -336,6 +361,9 @@ func (t *Tx) flushConsentState() error {
 					next.Scopes = append(next.Scopes, decide(k, p, prev))
 				}
 			}
+		}
+		if t.states == nil {
+			t.states = make(map[model.CustomerID]*ConsentState)
 		}
 		t.states[cid] = next
 		if err := b.Put(u64(uint64(cid)), t.keep(encodeConsentState(next))); err != nil {

@@ -13,13 +13,36 @@ import (
 // InsertCustomer validates and stores a new customer, assigning its id.
 // The email address and source ids must not belong to another customer.
 func (t *Tx) InsertCustomer(c *model.Customer) error {
+	return t.insertCustomer(c, nil)
+}
+
+// insertHints are what an import worked out about a new customer before
+// inserting it (ImportSession.PrepareCustomer, customerRow).
+type insertHints struct {
+	// unique says the email and source ids were looked up in this
+	// transaction and are free.
+	unique bool
+	// valid is Validate's answer for the record on the UTC day validOn
+	// (0: not asked).
+	valid   error
+	validOn int
+	// derived holds values derived from the record, if known.
+	derived *derivedFacts
+}
+
+func (t *Tx) insertCustomer(c *model.Customer, h *insertHints) error {
 	if err := t.require(model.PermEditCustomers, "create customers"); err != nil {
 		return err
 	}
 	if err := c.Normalize(t.s.settings.Region); err != nil {
 		return err
 	}
-	if err := c.Validate(t.now); err != nil {
+	if h != nil && h.validOn != 0 && h.validOn == utcDay(t.now) {
+		// Validate's answer depends on the day only (birth dates).
+		if h.valid != nil {
+			return h.valid
+		}
+	} else if err := c.Validate(t.now); err != nil {
 		return err
 	}
 	id, err := t.nextID(bCustomers)
@@ -35,7 +58,7 @@ func (t *Tx) InsertCustomer(c *model.Customer) error {
 	c.PurchaseCount, c.Revenue = 0, 0
 	c.FirstPurchaseAt, c.LastPurchaseAt, c.LastActivityAt = time.Time{}, time.Time{}, time.Time{}
 	c.EmailFromPurchase, c.Erased, c.ErasedAt, c.Suppressed = false, false, time.Time{}, false
-	if err := t.putUniqueIndexes(nil, c); err != nil {
+	if err := t.putUnique(nil, c, h != nil && h.unique); err != nil {
 		return err
 	}
 	if err := t.checkSuppression(c); err != nil {
@@ -44,11 +67,35 @@ func (t *Tx) InsertCustomer(c *model.Customer) error {
 	if t.customers == nil {
 		t.customers = make(map[model.CustomerID]*cachedCustomer)
 	}
-	t.customers[c.ID] = &cachedCustomer{cur: c, dirty: true}
+	cc := &cachedCustomer{cur: c, dirty: true, created: true}
+	if h != nil {
+		cc.derived = h.derived
+	}
+	t.customers[c.ID] = cc
 	t.markConsentDirty(c.ID)
 	t.count("customers", 1)
 	t.change(ChangeCustomer, id)
 	return nil
+}
+
+// utcDay numbers t's UTC date (never 0).
+func utcDay(t time.Time) int {
+	y, m, d := t.UTC().Date()
+	return y*10000 + int(m)*100 + d + 1<<30
+}
+
+// derivedFacts are values derived from a customer record ahead of the
+// writer, with a copy of the record they were derived from: the writer
+// uses them while the customer still has that data, and derives afresh
+// otherwise.
+type derivedFacts struct {
+	from  model.Customer
+	cp    model.ContactPoints
+	texts indexTexts
+}
+
+func deriveFacts(c *model.Customer) *derivedFacts {
+	return &derivedFacts{from: *c, cp: model.ContactPointsOf(c), texts: indexTextsOf(c)}
 }
 
 // UpdateCustomer applies edit to a copy of the customer, validates the
@@ -149,6 +196,13 @@ func cloneMap(m map[string]string) map[string]string {
 // refusing values another customer holds. These are written at once (not
 // at flush) so that a second insert in the same transaction sees them.
 func (t *Tx) putUniqueIndexes(old, c *model.Customer) error {
+	return t.putUnique(old, c, false)
+}
+
+// putUnique is putUniqueIndexes; free says the new email and source ids
+// are known to be free (looked up in this transaction), so they are
+// written without looking again.
+func (t *Tx) putUnique(old, c *model.Customer, free bool) error {
 	emails := t.bucket(bCustEmail)
 	oldEmail, newEmail := "", model.NormalizeEmail(c.Email)
 	if old != nil {
@@ -158,7 +212,7 @@ func (t *Tx) putUniqueIndexes(old, c *model.Customer) error {
 		newEmail = ""
 	}
 	if newEmail != oldEmail {
-		if newEmail != "" {
+		if newEmail != "" && !free {
 			if v := emails.Get([]byte(newEmail)); v != nil && model.CustomerID(readU64(v)) != c.ID {
 				return &ConflictError{What: fmt.Sprintf("email %s already belongs to customer %d", c.Email, readU64(v))}
 			}
@@ -166,7 +220,7 @@ func (t *Tx) putUniqueIndexes(old, c *model.Customer) error {
 		if b := t.bulk; b != nil {
 			// The index does not hold the load's customers yet; the load
 			// remembers their addresses.
-			if newEmail != "" {
+			if newEmail != "" && !free {
 				holder, err := b.emailHolder(t, newEmail, c.ID)
 				if err != nil {
 					return err
@@ -209,6 +263,12 @@ func (t *Tx) putUniqueIndexes(old, c *model.Customer) error {
 	}
 	for _, r := range c.Sources {
 		k := sourceKey(r.Source, r.ExternalID)
+		if free {
+			if err := sources.Put(k, u64(uint64(c.ID))); err != nil {
+				return err
+			}
+			continue
+		}
 		if v := sources.Get(k); v != nil {
 			if model.CustomerID(readU64(v)) != c.ID {
 				return &ConflictError{What: fmt.Sprintf("%s id %s already belongs to customer %d", r.Source, r.ExternalID, readU64(v))}
@@ -233,34 +293,73 @@ func hasRef(refs []model.SourceRef, r model.SourceRef) bool {
 
 // sortedIndexKeys lists the non-unique index entries of a customer.
 func sortedIndexKeys(c *model.Customer) map[string][][]byte {
-	keys := map[string][][]byte{
-		string(bCustActivity): {activityIndexKey(c)},
-		string(bCustValue):    {valueIndexKey(c)},
-	}
-	if c.Erased {
-		// Erased people keep a place in the name order (so every index
-		// holds every customer) under a key that says nothing about them.
-		keys[string(bCustName)] = [][]byte{textKey(erasedSortKey, c.ID)}
-		return keys
-	}
-	if c.FirstName != "" || c.LastName != "" {
-		keys[string(bCustName)] = [][]byte{nameKey(c)}
-		keys[string(bCustFirstName)] = [][]byte{firstNameKey(c)}
-	} else if c.Company != "" {
-		keys[string(bCustName)] = [][]byte{textKey(model.Fold(c.Company), c.ID)}
-	} else {
-		keys[string(bCustName)] = [][]byte{textKey(model.Fold(c.Email), c.ID)}
-	}
-	if c.Phone != "" {
-		keys[string(bCustPhone)] = [][]byte{textKey(c.Phone, c.ID)}
+	keys := make(map[string][][]byte, 6)
+	eachIndexKey(c, func(i int, k []byte) {
+		n := string(deferredIndexes[i])
+		keys[n] = append(keys[n], k)
+	})
+	return keys
+}
+
+// eachIndexKey visits the non-unique index entries of a customer with the
+// index's position in deferredIndexes; every key is a new slice.
+func eachIndexKey(c *model.Customer, fn func(i int, key []byte)) {
+	eachIndexKeyWith(c, nil, fn)
+}
+
+// indexTexts are the folded texts of a customer's name and city keys.
+type indexTexts struct {
+	name, firstName, city string
+}
+
+func indexTextsOf(c *model.Customer) indexTexts {
+	var x indexTexts
+	switch {
+	case c.Erased:
+		x.name = erasedSortKey
+	case c.FirstName != "" || c.LastName != "":
+		x.name = model.Fold(c.LastName + " " + c.FirstName)
+		x.firstName = model.Fold(c.FirstName + " " + c.LastName)
+	case c.Company != "":
+		x.name = model.Fold(c.Company)
+	default:
+		x.name = model.Fold(c.Email)
 	}
 	if c.Address.City != "" {
-		keys[string(bCustCity)] = [][]byte{textKey(model.Fold(c.Address.City), c.ID)}
+		x.city = model.Fold(c.Address.City)
+	}
+	return x
+}
+
+// eachIndexKeyWith is eachIndexKey with the folded texts known (texts may
+// be nil).
+func eachIndexKeyWith(c *model.Customer, texts *indexTexts, fn func(i int, key []byte)) {
+	fn(diActivity, activityIndexKey(c))
+	fn(diValue, valueIndexKey(c))
+	var x indexTexts
+	if texts != nil {
+		x = *texts
+	} else {
+		x = indexTextsOf(c)
+	}
+	// Erased people keep a place in the name order (so every index
+	// holds every customer) under a key that says nothing about them.
+	fn(diName, textKey(x.name, c.ID))
+	if c.Erased {
+		return
+	}
+	if c.FirstName != "" || c.LastName != "" {
+		fn(diFirstName, textKey(x.firstName, c.ID))
+	}
+	if c.Phone != "" {
+		fn(diPhone, textKey(c.Phone, c.ID))
+	}
+	if c.Address.City != "" {
+		fn(diCity, textKey(x.city, c.ID))
 	}
 	for _, tag := range c.Tags {
-		keys[string(bCustTag)] = append(keys[string(bCustTag)], textKey(strings.ToLower(strings.TrimSpace(tag)), c.ID))
+		fn(diTag, textKey(strings.ToLower(strings.TrimSpace(tag)), c.ID))
 	}
-	return keys
 }
 
 // sameIndexedText reports whether every field the text indexes of
@@ -275,10 +374,15 @@ func sameIndexedText(a, b *model.Customer) bool {
 const erasedSortKey = "~erased"
 
 // writeCustomer stores the record and brings its sorted indexes from the
-// state before the transaction to the current one.
+// state before the transaction to the current one (the index changes are
+// applied in key order at the end of the flush, flushIndexOps).
 func (t *Tx) writeCustomer(cc *cachedCustomer) error {
 	if cc.old == nil || contactDataChanged(cc.old, cc.cur) {
-		cc.cur.ContactPoints = model.ContactPointsOf(cc.cur)
+		if d := cc.derived; d != nil && !contactDataChanged(&d.from, cc.cur) {
+			cc.cur.ContactPoints = d.cp
+		} else {
+			cc.cur.ContactPoints = model.ContactPointsOf(cc.cur)
+		}
 	}
 	val := t.keep(encodeCustomer(t.scratch[:0], cc.cur))
 	if err := t.bucket(bCustomers).Put(u64(uint64(cc.cur.ID)), val); err != nil {
@@ -291,55 +395,49 @@ func (t *Tx) writeCustomer(cc *cachedCustomer) error {
 		cc.dirty = false
 		return nil
 	}
+	// Nothing after the flush changes the cached customer, so the state
+	// just written becomes the stored one without a copy.
 	if cc.old != nil && sameIndexedText(cc.old, cc.cur) {
 		// Only aggregates changed (an interaction, a purchase): only the
 		// activity and value keys can move, and folding names is skipped.
-		for _, ix := range [...]struct {
-			bucket   []byte
-			old, cur []byte
-		}{
-			{bCustActivity, activityIndexKey(cc.old), activityIndexKey(cc.cur)},
-			{bCustValue, valueIndexKey(cc.old), valueIndexKey(cc.cur)},
-		} {
-			if bytes.Equal(ix.old, ix.cur) {
-				continue
-			}
-			b := t.bucket(ix.bucket)
-			if err := b.Delete(ix.old); err != nil {
-				return err
-			}
-			if err := b.Put(ix.cur, nil); err != nil {
-				return err
-			}
+		if o, c := activityIndexKey(cc.old), activityIndexKey(cc.cur); !bytes.Equal(o, c) {
+			t.addIndexOp(diActivity, o, true)
+			t.addIndexOp(diActivity, c, false)
 		}
-		cc.old, cc.dirty = cloneCustomer(cc.cur), false
+		if o, c := valueIndexKey(cc.old), valueIndexKey(cc.cur); !bytes.Equal(o, c) {
+			t.addIndexOp(diValue, o, true)
+			t.addIndexOp(diValue, c, false)
+		}
+		cc.old, cc.dirty = cc.cur, false
 		return nil
 	}
-	newKeys := sortedIndexKeys(cc.cur)
-	var oldKeys map[string][][]byte
+	var oldKeys, newKeys [numDeferred][][]byte
 	if cc.old != nil {
-		oldKeys = sortedIndexKeys(cc.old)
+		eachIndexKey(cc.old, func(i int, k []byte) { oldKeys[i] = append(oldKeys[i], k) })
 	}
-	for name, olds := range oldKeys {
-		for _, k := range olds {
-			if !containsKey(newKeys[name], k) {
-				if err := t.bucket([]byte(name)).Delete(k); err != nil {
-					return err
-				}
+	eachIndexKeyWith(cc.cur, cc.texts(), func(i int, k []byte) { newKeys[i] = append(newKeys[i], k) })
+	for i := range oldKeys {
+		for _, k := range oldKeys[i] {
+			if !containsKey(newKeys[i], k) {
+				t.addIndexOp(i, k, true)
+			}
+		}
+		for _, k := range newKeys[i] {
+			if !containsKey(oldKeys[i], k) {
+				t.addIndexOp(i, k, false)
 			}
 		}
 	}
-	for name, news := range newKeys {
-		b := t.bucket([]byte(name))
-		for _, k := range news {
-			if !containsKey(oldKeys[name], k) {
-				if err := b.Put(k, nil); err != nil {
-					return err
-				}
-			}
-		}
+	cc.old, cc.dirty = cc.cur, false
+	return nil
+}
+
+// texts returns the derived index texts while the customer has the data
+// they were derived from, else nil.
+func (cc *cachedCustomer) texts() *indexTexts {
+	if d := cc.derived; d != nil && sameIndexedText(&d.from, cc.cur) {
+		return &d.texts
 	}
-	cc.old, cc.dirty = cloneCustomer(cc.cur), false
 	return nil
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -129,12 +130,33 @@ func lookAlikeKeys(seed maphash.Seed, c *model.Customer) (namePostcode, nameBirt
 	if first == "" || last == "" {
 		return 0, 0
 	}
-	name := last + "\x00" + first + "\x00"
-	if pc := strings.ReplaceAll(c.Address.PostalCode, " ", ""); pc != "" {
-		namePostcode = maphash.String(seed, "p\x00"+name+c.Address.Country+"\x00"+pc) | 1
+	// Streamed into the hash piece by piece (the same as hashing the
+	// joined text), so that no key text is built.
+	var h maphash.Hash
+	h.SetSeed(seed)
+	name := func(kind string) {
+		h.Reset()
+		h.WriteString(kind)
+		h.WriteString(last)
+		h.WriteByte(0)
+		h.WriteString(first)
+		h.WriteByte(0)
 	}
-	if !c.BirthDate.IsZero() {
-		nameBirth = maphash.String(seed, "b\x00"+name+c.BirthDate.String()) | 1
+	if pc := strings.ReplaceAll(c.Address.PostalCode, " ", ""); pc != "" {
+		name("p\x00")
+		h.WriteString(c.Address.Country)
+		h.WriteByte(0)
+		h.WriteString(pc)
+		namePostcode = h.Sum64() | 1
+	}
+	if d := c.BirthDate; !d.IsZero() {
+		name("b\x00")
+		var b [12]byte
+		binary.BigEndian.PutUint32(b[0:], uint32(d.Year))
+		binary.BigEndian.PutUint32(b[4:], uint32(d.Month))
+		binary.BigEndian.PutUint32(b[8:], uint32(d.Day))
+		h.Write(b[:])
+		nameBirth = h.Sum64() | 1
 	}
 	return namePostcode, nameBirth
 }
@@ -424,59 +446,34 @@ func (r *Reader) OpenSuggestions() int64 { return r.Counter("merge_suggestions")
 // would bury the real duplicates under thousands of suggestions.
 const maxLookAlikes = 4
 
-// touchedBit marks, in the index, a customer the import touched.
-const touchedBit = model.CustomerID(1) << 63
-
 // lookAlikeIndex files customers under their look-alike keys and yields
 // the pairs that share a key, at least one of them touched by the import.
-// Most keys have one customer, so those live in a plain map; a group is
-// made only when a second customer arrives.
+// Filing appends to a list (an import files a million customers, and a
+// hash map of that size spends its time in cache misses); pairs sorts the
+// list once and reads the groups off it.
 type lookAlikeIndex struct {
-	seed   maphash.Seed
-	first  map[uint64]model.CustomerID
-	groups map[uint64]*lookAlikeGroup
+	seed    maphash.Seed
+	entries []lookAlikeEntry
+	// touched is how many entries the adds filed, sorted by key when the
+	// first probe comes (probes file theirs after them).
+	touched int
 }
 
-type lookAlikeGroup struct {
-	why SuggestionReason
-	ids []model.CustomerID // up to maxLookAlikes+1, with touchedBit
-	n   int
+// lookAlikeEntry is one customer under one key.
+type lookAlikeEntry struct {
+	key     uint64
+	id      model.CustomerID
+	why     SuggestionReason
+	touched bool
 }
 
 func newLookAlikeIndex() *lookAlikeIndex {
-	return &lookAlikeIndex{seed: maphash.MakeSeed(), first: map[uint64]model.CustomerID{}, groups: map[uint64]*lookAlikeGroup{}}
+	return &lookAlikeIndex{seed: maphash.MakeSeed()}
 }
 
 func (x *lookAlikeIndex) file(key uint64, why SuggestionReason, id model.CustomerID, touched bool) {
-	if key == 0 {
-		return
-	}
-	v := id
-	if touched {
-		v |= touchedBit
-	}
-	if g := x.groups[key]; g != nil {
-		for i, o := range g.ids {
-			if o&^touchedBit == id {
-				g.ids[i] |= v & touchedBit
-				return
-			}
-		}
-		g.n++
-		if len(g.ids) <= maxLookAlikes {
-			g.ids = append(g.ids, v)
-		}
-		return
-	}
-	f, ok := x.first[key]
-	switch {
-	case !ok:
-		x.first[key] = v
-	case f&^touchedBit == id:
-		x.first[key] = f | v&touchedBit
-	default:
-		delete(x.first, key)
-		x.groups[key] = &lookAlikeGroup{why: why, ids: []model.CustomerID{f, v}, n: 2}
+	if key != 0 {
+		x.entries = append(x.entries, lookAlikeEntry{key: key, id: id, why: why, touched: touched})
 	}
 }
 
@@ -487,9 +484,27 @@ func (x *lookAlikeIndex) add(c *model.Customer) {
 	x.file(kb, ReasonNameBirthDate, c.ID, true)
 }
 
+// sort puts the entries in key order, keeping the order of filing within
+// a key (the first filed gives a group its reason).
+func (x *lookAlikeIndex) sort() {
+	slices.SortStableFunc(x.entries, func(a, b lookAlikeEntry) int {
+		switch {
+		case a.key < b.key:
+			return -1
+		case a.key > b.key:
+			return 1
+		}
+		return 0
+	})
+}
+
 // probe files a customer the import did not touch, if a touched one
-// shares a key with it.
+// shares a key with it. Call it only after every add.
 func (x *lookAlikeIndex) probe(c *model.Customer) {
+	if x.touched == 0 {
+		x.sort()
+		x.touched = len(x.entries)
+	}
 	kp, kb := lookAlikeKeys(x.seed, c)
 	for _, k := range []struct {
 		key uint64
@@ -498,33 +513,67 @@ func (x *lookAlikeIndex) probe(c *model.Customer) {
 		if k.key == 0 {
 			continue
 		}
-		if _, ok := x.first[k.key]; ok || x.groups[k.key] != nil {
+		touched := x.entries[:x.touched]
+		if _, ok := slices.BinarySearchFunc(touched, k.key, func(e lookAlikeEntry, key uint64) int {
+			switch {
+			case e.key < key:
+				return -1
+			case e.key > key:
+				return 1
+			}
+			return 0
+		}); ok {
 			x.file(k.key, k.why, c.ID, false)
 		}
 	}
 }
 
 // empty reports whether nothing was filed.
-func (x *lookAlikeIndex) empty() bool { return len(x.first) == 0 && len(x.groups) == 0 }
+func (x *lookAlikeIndex) empty() bool { return len(x.entries) == 0 }
 
 // pairs lists the suggestions: every pair of a group of at most
-// maxLookAlikes customers with at least one touched member.
+// maxLookAlikes customers with at least one touched member. A customer
+// filed twice under a key (changed twice) is one member, touched if
+// either filing was.
 func (x *lookAlikeIndex) pairs() map[[2]model.CustomerID]SuggestionReason {
+	x.sort()
 	out := map[[2]model.CustomerID]SuggestionReason{}
-	for _, g := range x.groups {
-		if g.n > maxLookAlikes {
+	var members []lookAlikeEntry
+	for lo := 0; lo < len(x.entries); {
+		hi := lo + 1
+		for hi < len(x.entries) && x.entries[hi].key == x.entries[lo].key {
+			hi++
+		}
+		group := x.entries[lo:hi]
+		why := group[0].why
+		lo = hi
+		if len(group) == 1 {
 			continue
 		}
-		for i, a := range g.ids {
-			for _, b := range g.ids[i+1:] {
-				if a&touchedBit == 0 && b&touchedBit == 0 {
+		members = members[:0]
+		for _, e := range group {
+			if i := slices.IndexFunc(members, func(m lookAlikeEntry) bool { return m.id == e.id }); i >= 0 {
+				members[i].touched = members[i].touched || e.touched
+				continue
+			}
+			if len(members) > maxLookAlikes {
+				break // a common name there: no suggestions
+			}
+			members = append(members, e)
+		}
+		if len(members) > maxLookAlikes {
+			continue
+		}
+		for i, a := range members {
+			for _, b := range members[i+1:] {
+				if !a.touched && !b.touched {
 					continue
 				}
-				a, b := a&^touchedBit, b&^touchedBit
-				if a > b {
-					a, b = b, a
+				ida, idb := a.id, b.id
+				if ida > idb {
+					ida, idb = idb, ida
 				}
-				out[[2]model.CustomerID{a, b}] |= g.why
+				out[[2]model.CustomerID{ida, idb}] |= why
 			}
 		}
 	}

@@ -83,6 +83,8 @@ type CustomerImportRow struct {
 	// TypeGiven says the file had a type column, so the type may overwrite
 	// the stored one (otherwise it is only the default Normalize chose).
 	TypeGiven bool
+
+	prep *customerPrep // see ImportSession.PrepareCustomer
 }
 
 // PurchaseImportRow is one imported order. An empty OrderID is replaced by
@@ -318,6 +320,9 @@ func (is *ImportSession) reject(line int, reason string) {
 // rolled back in a dry run.
 func (is *ImportSession) update(fn func(t *Tx) error) error {
 	wrapped := func(t *Tx) error {
+		// Orders come in customer order, so their (source, order id)
+		// keys are scattered: written sorted at the end.
+		t.deferOrderPuts = is.spec.Entity == ImportPurchases
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -484,6 +489,15 @@ func (is *ImportSession) putKey(t *Tx, entity byte, key, ref []byte) error {
 // remember files the identities of a customer the import created or
 // changed, for the rows that follow.
 func (is *ImportSession) remember(c *model.Customer, ext string) {
+	var keys [2]uint64
+	if !is.spec.DryRun {
+		keys[0], keys[1] = lookAlikeKeys(is.alike.seed, c)
+	}
+	is.rememberKeys(c, ext, keys)
+}
+
+// rememberKeys is remember with the customer's look-alike keys known.
+func (is *ImportSession) rememberKeys(c *model.Customer, ext string, alike [2]uint64) {
 	id := c.ID
 	if is.spec.DryRun {
 		id = 0
@@ -494,8 +508,10 @@ func (is *ImportSession) remember(c *model.Customer, ext string) {
 	// The email index holds the address at once, and a bulk load keeps
 	// its own table of the addresses it added (putUniqueIndexes); only a
 	// dry run, which rolls both back, needs to remember them here.
-	if e := model.NormalizeEmail(c.Email); e != "" && is.spec.DryRun {
-		is.emails[is.hash('e', e)] = id
+	if is.spec.DryRun {
+		if e := model.NormalizeEmail(c.Email); e != "" {
+			is.emails[is.hash('e', e)] = id
+		}
 	}
 	if c.Phone != "" {
 		h := is.hash('p', c.Phone)
@@ -512,7 +528,8 @@ func (is *ImportSession) remember(c *model.Customer, ext string) {
 			// the scan of the rest.
 			is.touched[c.ID] = struct{}{}
 		}
-		is.alike.add(c)
+		is.alike.file(alike[0], ReasonNamePostcode, c.ID, true)
+		is.alike.file(alike[1], ReasonNameBirthDate, c.ID, true)
 	}
 }
 
@@ -544,24 +561,18 @@ func (is *ImportSession) Customers(rows []CustomerImportRow) error {
 }
 
 func (is *ImportSession) customerRow(t *Tx, row *CustomerImportRow) error {
-	in := &row.Customer
-	ext := strings.TrimSpace(row.ExternalID)
-	if len(ext) > 100 {
+	p := row.prep
+	if p == nil {
+		p = is.prepare(row, t.now, false)
+	}
+	if p.tooLong {
 		is.reject(row.Line, "external id is longer than 100 characters")
 		return nil
 	}
-	in.ID, in.Sources = 0, nil
-	if ext != "" {
-		// The source id identifies a customer with no other data.
-		in.Sources = []model.SourceRef{{Source: is.spec.Source, ExternalID: ext}}
+	if p.err != nil {
+		return is.rowError(row.Line, p.err)
 	}
-	// Normalise (a no-op for rows the importer normalised already) so
-	// that the lookups below see canonical values. Validation happens
-	// where the record is written (InsertCustomer, UpdateCustomer).
-	if err := in.Normalize(is.region); err != nil {
-		return is.rowError(row.Line, err)
-	}
-	email := model.NormalizeEmail(in.Email)
+	in, ext, email := &p.in, p.ext, p.email
 	var target model.CustomerID
 	how := MatchNone
 	virtual := false
@@ -616,10 +627,12 @@ func (is *ImportSession) customerRow(t *Tx, row *CustomerImportRow) error {
 		return nil
 	}
 	if target != 0 {
-		return is.updateCustomer(t, row, target, how, ext)
+		return is.updateCustomer(t, row.Line, in, row.TypeGiven, target, how, ext)
 	}
 	c := *in
-	if err := t.InsertCustomer(&c); err != nil {
+	// The lookups above found the email and the source id free.
+	h := insertHints{unique: true, validOn: p.validOn, valid: p.valid, derived: p.derived}
+	if err := t.insertCustomer(&c, &h); err != nil {
 		return is.rowError(row.Line, err)
 	}
 	if ext == "" && email == "" && c.Phone == "" {
@@ -634,9 +647,72 @@ func (is *ImportSession) customerRow(t *Tx, row *CustomerImportRow) error {
 			}
 		}
 	}
-	is.remember(&c, ext)
+	alike := p.alike
+	if p.validOn == 0 && !is.spec.DryRun {
+		alike[0], alike[1] = lookAlikeKeys(is.alike.seed, &c)
+	}
+	is.rememberKeys(&c, ext, alike)
 	is.batch.Created++
 	return nil
+}
+
+// customerPrep is a customer row as the session writes it, with what
+// writing it derives: worked out ahead of the writer (PrepareCustomer) or
+// by it (customerRow).
+type customerPrep struct {
+	ext     string
+	tooLong bool           // the external id is too long
+	in      model.Customer // normalised, with the source id
+	err     error          // Normalize's complaint
+	email   string         // normalised
+	// valid is Validate's answer for in on the UTC day validOn (0: not
+	// asked); derived and alike what a new customer's record derives.
+	valid   error
+	validOn int
+	derived *derivedFacts
+	alike   [2]uint64
+}
+
+// PrepareCustomer does the part of writing a customer row that needs no
+// store — normalising and validating it and deriving its contact points,
+// index texts and look-alike keys — so that it can run on other goroutines
+// than the writer: it is safe for concurrent use on different rows.
+// Customers then takes the row as it was when prepared. Preparing is
+// optional.
+func (is *ImportSession) PrepareCustomer(row *CustomerImportRow) {
+	row.prep = is.prepare(row, is.s.now(), true)
+}
+
+// prepare reads a row; derive also works out what inserting it would
+// validate and derive (at now).
+func (is *ImportSession) prepare(row *CustomerImportRow, now time.Time, derive bool) *customerPrep {
+	p := &customerPrep{ext: strings.TrimSpace(row.ExternalID)}
+	if len(p.ext) > 100 {
+		p.tooLong = true
+		return p
+	}
+	p.in = row.Customer
+	p.in.ID, p.in.Sources = 0, nil
+	if p.ext != "" {
+		// The source id identifies a customer with no other data.
+		p.in.Sources = []model.SourceRef{{Source: is.spec.Source, ExternalID: p.ext}}
+	}
+	// Normalise (a no-op for rows the importer normalised already) so
+	// that the lookups see canonical values. Validation happens where the
+	// record is written (InsertCustomer, UpdateCustomer).
+	if err := p.in.Normalize(is.region); err != nil {
+		p.err = err
+		return p
+	}
+	p.email = model.NormalizeEmail(p.in.Email)
+	if derive {
+		p.valid, p.validOn = p.in.Validate(now), utcDay(now)
+		if p.valid == nil {
+			p.derived = deriveFacts(&p.in)
+		}
+		p.alike[0], p.alike[1] = lookAlikeKeys(is.alike.seed, &p.in)
+	}
+	return p
 }
 
 // updateCustomer applies a matched row to the stored customer. A match by
@@ -644,20 +720,20 @@ func (is *ImportSession) customerRow(t *Tx, row *CustomerImportRow) error {
 // its non-empty fields replace the stored ones. A match by email or phone
 // only fills gaps, so one system's import does not overwrite what another
 // system knows better. Empty fields never erase anything.
-func (is *ImportSession) updateCustomer(t *Tx, row *CustomerImportRow, target model.CustomerID, how MatchKind, ext string) error {
+func (is *ImportSession) updateCustomer(t *Tx, line int, in *model.Customer, typeGiven bool, target model.CustomerID, how MatchKind, ext string) error {
 	cc, err := t.cachedCustomer(target)
 	if err != nil {
-		return is.rowError(row.Line, err)
+		return is.rowError(line, err)
 	}
 	stored := cc.cur
 	if stored.Erased {
-		is.reject(row.Line, fmt.Sprintf("customer %d was erased; the row is not imported", target))
+		is.reject(line, fmt.Sprintf("customer %d was erased; the row is not imported", target))
 		return nil
 	}
 	newRef := false
 	if ext != "" {
 		if have, ok := stored.SourceID(is.spec.Source); ok && have != ext {
-			is.reject(row.Line, fmt.Sprintf("matched customer %d by %s, but that customer is %s id %s, not %s: two %s records share it; correct the row or the other record",
+			is.reject(line, fmt.Sprintf("matched customer %d by %s, but that customer is %s id %s, not %s: two %s records share it; correct the row or the other record",
 				target, how, is.spec.Source, have, ext, is.spec.Source))
 			return nil
 		} else if !ok {
@@ -665,7 +741,7 @@ func (is *ImportSession) updateCustomer(t *Tx, row *CustomerImportRow, target mo
 		}
 	}
 	authoritative := how == MatchSourceID || how == MatchContent
-	next := applyIncoming(stored, &row.Customer, authoritative, row.TypeGiven)
+	next := applyIncoming(stored, in, authoritative, typeGiven)
 	if newRef {
 		next.Sources = append(next.Sources, model.SourceRef{Source: is.spec.Source, ExternalID: ext})
 	}
@@ -680,7 +756,7 @@ func (is *ImportSession) updateCustomer(t *Tx, row *CustomerImportRow, target mo
 		return nil
 	})
 	if err != nil {
-		return is.rowError(row.Line, err)
+		return is.rowError(line, err)
 	}
 	is.remember(t.customers[target].cur, ext)
 	if newRef {
@@ -842,9 +918,18 @@ func (is *ImportSession) Purchases(rows []PurchaseImportRow) error {
 		return fmt.Errorf("this session imports %s, not purchases", is.spec.Entity)
 	}
 	return is.update(func(t *Tx) error {
+		// Which orders are stored already, asked in key order: the rows
+		// come in customer order, which scatters them over the index.
+		keys := make([][]byte, len(rows))
+		for i := range rows {
+			if id := orderIDOf(&rows[i]); id != "" {
+				keys[i] = sourceKey(is.spec.Source, id)
+			}
+		}
+		stored, twice := t.lookupOrders(keys)
 		for i := range rows {
 			is.batch.Read++
-			if err := is.purchaseRow(t, &rows[i]); err != nil {
+			if err := is.purchaseRow(t, &rows[i], stored[i], twice[i]); err != nil {
 				return err
 			}
 		}
@@ -852,24 +937,35 @@ func (is *ImportSession) Purchases(rows []PurchaseImportRow) error {
 	})
 }
 
-func (is *ImportSession) purchaseRow(t *Tx, row *PurchaseImportRow) error {
+// orderIDOf is the order id a purchase row is recorded under: its own, or
+// "row:" and its content key; "" if it has neither.
+func orderIDOf(row *PurchaseImportRow) string {
+	if id := strings.TrimSpace(row.Purchase.OrderID); id != "" {
+		return id
+	}
+	if len(row.Key) == 0 {
+		return ""
+	}
+	return "row:" + hex.EncodeToString(row.Key)
+}
+
+// purchaseRow records one purchase row; stored is what the order index
+// held for its order before this transaction, twice whether another row of
+// the transaction has the same order (Tx.lookupOrders).
+func (is *ImportSession) purchaseRow(t *Tx, row *PurchaseImportRow, stored []byte, twice bool) error {
 	p := row.Purchase
 	p.Source = is.spec.Source
-	p.OrderID = strings.TrimSpace(p.OrderID)
+	p.OrderID = orderIDOf(row)
 	if p.OrderID == "" {
-		if len(row.Key) == 0 {
-			is.reject(row.Line, "order_id: is empty")
-			return nil
-		}
-		p.OrderID = "row:" + hex.EncodeToString(row.Key)
+		is.reject(row.Line, "order_id: is empty")
+		return nil
 	}
 	cid, virtual, ok, err := is.activityCustomer(t, row.Line, row.Customer)
 	if err != nil || !ok {
 		return err
 	}
 	orderKey := sourceKey(p.Source, p.OrderID)
-	dataHash := is.hash('d', fmt.Sprint(row.Customer, p.At.UnixNano(), int64(p.Amount)))
-	if v := t.tx.Bucket(bPurchaseOrders).Get(orderKey); v != nil {
+	if v := t.orderFound(orderKey, stored, twice); v != nil {
 		var old model.Purchase
 		if err := decodePurchase(v, t.tx.Bucket(bPurchases).Get(v), &old); err != nil {
 			return fmt.Errorf("line %d: order %s: %w", row.Line, p.OrderID, err)
@@ -882,7 +978,9 @@ func (is *ImportSession) purchaseRow(t *Tx, row *PurchaseImportRow) error {
 			p.OrderID, p.Source, old.CustomerID, old.Amount.Format(old.Currency), old.At.Format("2006-01-02")))
 		return nil
 	}
+	var dataHash uint64 // what a dry run remembers of the order
 	if is.keys != nil {
+		dataHash = is.hash('d', fmt.Sprint(row.Customer, p.At.UnixNano(), int64(p.Amount)))
 		if h, seen := is.keys[is.hash('o', string(orderKey))]; seen {
 			if h == dataHash {
 				is.batch.Unchanged++

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -51,6 +53,27 @@ type Tx struct {
 	deferConsentPuts bool
 	consentPuts      []keyVal
 
+	// indexOps are the changes of the customer indexes that writeCustomer
+	// keys by text, time or value; flush applies them in key order
+	// (flushIndexOps), because bbolt inserts a sorted run of keys into a
+	// page far faster than the same keys scattered.
+	indexOps [numDeferred][]indexOp
+	// indexHint is the capacity for a list of indexOps: two per customer
+	// the flush writes (an old and a new key).
+	indexHint int
+	// deferOrderPuts (set by purchase imports) gathers the order index
+	// entries in orderPuts, written in key order at the end. The import
+	// announces its order keys (lookupOrders), so that only keys it
+	// announced twice need to be found among the gathered ones
+	// (orderTwice: nil until put).
+	deferOrderPuts bool
+	orderPuts      []keyVal
+	orderTwice     map[string][]byte
+	// orderMiss is the last order key found nowhere (in a deferring
+	// transaction), so that the check right before recording the order
+	// does not search again.
+	orderMiss []byte
+
 	// bbolt keeps a reference to every key and value until commit, so
 	// records are encoded into scratch and copied into slab, a few large
 	// allocations instead of one per record.
@@ -62,6 +85,11 @@ type cachedCustomer struct {
 	old   *model.Customer // as stored before this transaction; nil if new
 	cur   *model.Customer
 	dirty bool
+	// created says the transaction created the customer (so nothing of
+	// it was stored before); derived may hold values derived from its
+	// record ahead of the writer (see derivedFacts).
+	created bool
+	derived *derivedFacts
 }
 
 // Update runs fn in a write transaction as the given actor. If fn returns
@@ -166,11 +194,18 @@ func (t *Tx) flush() error {
 			}
 		}
 		slices.Sort(ids)
+		t.indexHint = 2 * len(ids)
 		for _, id := range ids {
 			if err := t.writeCustomer(t.customers[id]); err != nil {
 				return err
 			}
 		}
+	}
+	if err := t.flushIndexOps(); err != nil {
+		return err
+	}
+	if err := t.flushOrderPuts(); err != nil {
+		return err
 	}
 	if t.deferConsentPuts {
 		// An import's batch: ledger records and projections in one.
@@ -224,4 +259,162 @@ func (t *Tx) keep(b []byte) []byte {
 	t.slab = append(t.slab, b...)
 	t.scratch = b // reuse the (possibly grown) scratch buffer
 	return t.slab[start:len(t.slab):len(t.slab)]
+}
+
+// indexOp is a deferred change of a customer index: key goes in, or out.
+// prefix is the key's first eight bytes, which settle most comparisons
+// of the sort; seq keeps the order of changes to one key.
+type indexOp struct {
+	prefix uint64
+	key    []byte
+	seq    int
+	del    bool
+}
+
+// addIndexOp gathers a change of the index at position i of
+// deferredIndexes.
+func (t *Tx) addIndexOp(i int, key []byte, del bool) {
+	if t.indexOps[i] == nil {
+		t.indexOps[i] = make([]indexOp, 0, max(16, t.indexHint))
+	}
+	var p [8]byte
+	copy(p[:], key)
+	t.indexOps[i] = append(t.indexOps[i], indexOp{prefix: binary.BigEndian.Uint64(p[:]), key: key, seq: len(t.indexOps[i]), del: del})
+}
+
+// flushIndexOps applies the gathered index changes, index by index, in
+// key order (changes of one key in the order they were made).
+func (t *Tx) flushIndexOps() error {
+	for i, ops := range t.indexOps {
+		if len(ops) == 0 {
+			continue
+		}
+		slices.SortFunc(ops, func(a, b indexOp) int {
+			switch {
+			case a.prefix < b.prefix:
+				return -1
+			case a.prefix > b.prefix:
+				return 1
+			}
+			if c := bytes.Compare(a.key, b.key); c != 0 {
+				return c
+			}
+			return a.seq - b.seq
+		})
+		b := t.bucket(deferredIndexes[i])
+		for _, op := range ops {
+			var err error
+			if op.del {
+				err = b.Delete(op.key)
+			} else {
+				err = b.Put(op.key, nil)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		t.indexOps[i] = nil
+	}
+	return nil
+}
+
+// orderRef finds the purchase key an order key points to, including the
+// entries this transaction deferred; nil if there is none.
+func (t *Tx) orderRef(key []byte) []byte {
+	if !t.deferOrderPuts {
+		return t.tx.Bucket(bPurchaseOrders).Get(key)
+	}
+	if t.orderMiss != nil && bytes.Equal(key, t.orderMiss) {
+		return nil
+	}
+	if v := t.orderTwice[string(key)]; v != nil {
+		return v
+	}
+	// Not expected in an import (its keys were announced): look among
+	// all the gathered entries.
+	for i := len(t.orderPuts) - 1; i >= 0; i-- {
+		if bytes.Equal(t.orderPuts[i].k, key) {
+			return t.orderPuts[i].v
+		}
+	}
+	return t.tx.Bucket(bPurchaseOrders).Get(key)
+}
+
+// lookupOrders finds the stored purchase keys of order keys (nil where
+// there is none), in the order given, and reports which keys come more
+// than once. It asks the index in key order, which finds its pages in
+// cache far more often than asking in the callers' order. In a deferring
+// transaction it announces the keys (see orderFound).
+func (t *Tx) lookupOrders(keys [][]byte) (stored [][]byte, twice []bool) {
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
+	stored, twice = make([][]byte, len(keys)), make([]bool, len(keys))
+	c := t.tx.Bucket(bPurchaseOrders).Cursor()
+	for j, i := range order {
+		if j > 0 && bytes.Equal(keys[i], keys[order[j-1]]) {
+			twice[i], twice[order[j-1]] = true, true
+			stored[i] = stored[order[j-1]]
+			if t.deferOrderPuts && len(keys[i]) > 0 {
+				if t.orderTwice == nil {
+					t.orderTwice = make(map[string][]byte)
+				}
+				t.orderTwice[string(keys[i])] = nil
+			}
+			continue
+		}
+		if found, v := c.Seek(keys[i]); len(keys[i]) > 0 && bytes.Equal(found, keys[i]) {
+			stored[i] = v
+		}
+	}
+	return stored, twice
+}
+
+// orderFound is what the order index holds for an announced key: an
+// entry this transaction deferred (only a key announced twice can have
+// one), else stored, what lookupOrders found. A key found nowhere is
+// remembered for orderRef until the next putOrder.
+func (t *Tx) orderFound(key, stored []byte, twice bool) []byte {
+	v := stored
+	if twice {
+		if p := t.orderTwice[string(key)]; p != nil {
+			v = p
+		}
+	}
+	if v == nil && t.deferOrderPuts {
+		t.orderMiss = key
+	}
+	return v
+}
+
+// putOrder points an order key at a purchase key, now or (deferOrderPuts)
+// at the end of the transaction.
+func (t *Tx) putOrder(key, purchaseKey []byte) error {
+	if !t.deferOrderPuts {
+		return t.bucket(bPurchaseOrders).Put(key, purchaseKey)
+	}
+	t.orderPuts = append(t.orderPuts, keyVal{key, purchaseKey})
+	if _, ok := t.orderTwice[string(key)]; ok {
+		t.orderTwice[string(key)] = purchaseKey
+	}
+	t.orderMiss = nil
+	return nil
+}
+
+// flushOrderPuts writes the deferred order index entries in key order.
+func (t *Tx) flushOrderPuts() error {
+	if len(t.orderPuts) == 0 {
+		return nil
+	}
+	slices.SortFunc(t.orderPuts, func(a, b keyVal) int { return bytes.Compare(a.k, b.k) })
+	b := t.bucket(bPurchaseOrders)
+	for _, kv := range t.orderPuts {
+		if err := b.Put(kv.k, kv.v); err != nil {
+			return err
+		}
+	}
+	t.orderPuts, t.orderTwice = nil, nil
+	return nil
 }

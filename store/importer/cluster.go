@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"karton/model"
@@ -229,35 +230,9 @@ func readInteractionRow(b []byte) (store.InteractionImportRow, error) {
 
 // write resolves the rows' customers, sorts the rows by customer and hands
 // them to the session in transactions of batch rows.
-func (c *clusterBuf) write(ctx context.Context, st *store.Store, by model.Actor, sess *store.ImportSession, batch int, progress func()) error {
-	source := sess.Spec().Source
-	// Resolve in chunks, one short read transaction each.
-	for lo := 0; lo < len(c.items); lo += 20000 {
-		hi := min(lo+20000, len(c.items))
-		err := st.View(by, func(r *store.Reader) error {
-			for i := lo; i < hi; i++ {
-				it := &c.items[i]
-				ref, err := c.refAt(it.off)
-				if err != nil {
-					return err
-				}
-				id, _, err := r.ResolveCustomer(source, ref)
-				if err != nil {
-					return err
-				}
-				it.cid = uint64(id)
-				if id == 0 {
-					it.cid = math.MaxUint64
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+func (c *clusterBuf) write(ctx context.Context, st *store.Store, by model.Actor, sess *store.ImportSession, batch, workers int, progress func()) error {
+	if err := c.resolve(ctx, st, by, sess.Spec().Source, workers); err != nil {
+		return err
 	}
 	slices.SortFunc(c.items, func(a, b clusterItem) int {
 		switch {
@@ -322,4 +297,63 @@ func (c *clusterBuf) refAt(off uint32) (store.CustomerRef, error) {
 		return ref, fmt.Errorf("importer: %w", r.err)
 	}
 	return ref, nil
+}
+
+// resolve finds each row's customer: chunks of rows, one short read
+// transaction each, on several goroutines (lookups only read).
+func (c *clusterBuf) resolve(ctx context.Context, st *store.Store, by model.Actor, source string, workers int) error {
+	const chunk = 20000
+	next := make(chan int)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < max(1, workers); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for lo := range next {
+				hi := min(lo+chunk, len(c.items))
+				err := st.View(by, func(r *store.Reader) error {
+					for i := lo; i < hi; i++ {
+						it := &c.items[i]
+						ref, err := c.refAt(it.off)
+						if err != nil {
+							return err
+						}
+						id, _, err := r.ResolveCustomer(source, ref)
+						if err != nil {
+							return err
+						}
+						it.cid = uint64(id)
+						if id == 0 {
+							it.cid = math.MaxUint64
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	var err error
+feed:
+	for lo := 0; lo < len(c.items); lo += chunk {
+		select {
+		case next <- lo:
+		case err = <-errs:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	if err == nil {
+		err = <-errs // nil when the channel is empty
+	}
+	return err
 }

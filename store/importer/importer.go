@@ -360,6 +360,10 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 				out := make([]converted, len(c.recs))
 				for i, rec := range c.recs {
 					out[i] = lk.convert(opts.Entity, c.cols, rec)
+					if opts.Entity == store.ImportCustomers && out[i].problem == "" {
+						// What the writer would work out alone.
+						sess.PrepareCustomer(&out[i].cust)
+					}
 				}
 				c.out <- out
 			}
@@ -409,7 +413,7 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 	if runErr == nil && w.cluster != nil {
 		w.cluster.entity = opts.Entity
 		total, read0 := len(w.cluster.items), sess.Progress().Read
-		runErr = w.cluster.write(ctx, st, by, sess, w.batch, func() {
+		runErr = w.cluster.write(ctx, st, by, sess, w.batch, opts.Workers, func() {
 			if opts.Progress == nil || time.Since(last) < 100*time.Millisecond {
 				return
 			}

@@ -407,3 +407,62 @@ func TestConsentsFromCSV(t *testing.T) {
 		return err
 	}))
 }
+
+// TestPurchaseOrdersRepeatedInOneFile: an order that comes twice in one
+// file is one purchase (the same data) or a rejection (other data), in
+// file and customer order, within a transaction and across transactions,
+// for real and in a dry run; importing the file again changes nothing.
+func TestPurchaseOrdersRepeatedInOneFile(t *testing.T) {
+	file := []byte("order_id,customer_id,date,amount\n" +
+		"A-1,K-1,2025-01-02,10.00\n" +
+		"A-2,K-2,2025-01-03,20.00\n" +
+		"A-1,K-1,2025-01-02,10.00\n" +
+		"A-2,K-2,2025-01-04,25.00\n" +
+		"A-3,K-1,2025-01-05,30.00\n" +
+		"A-3,K-1,2025-01-05,30.00\n")
+	customers := []byte("customer_id,email\nK-1,k1@example.de\nK-2,k2@example.de\n")
+	for _, tc := range []struct {
+		name    string
+		cluster ClusterMode
+		batch   int
+	}{
+		{"file order", ClusterOff, 0},
+		{"file order, a row per transaction", ClusterOff, 1},
+		{"customer order", ClusterOn, 0},
+		{"customer order, two rows per transaction", ClusterOn, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := openStore(t)
+			_, err := Run(context.Background(), st, admin, BytesSource("k.csv", customers), Options{Entity: store.ImportCustomers, Source: "shop"})
+			require.NoError(t, err)
+			opts := Options{Entity: store.ImportPurchases, Source: "shop", Cluster: tc.cluster, BatchSize: tc.batch}
+			dry := opts
+			dry.DryRun = true
+			d, err := Run(context.Background(), st, admin, BytesSource("o.csv", file), dry)
+			require.NoError(t, err)
+			assert.Equal(t, 3, d.Created, "%v", d.Rejections)
+			assert.Equal(t, 2, d.Unchanged)
+			assert.Equal(t, 1, d.Rejected)
+			assert.Contains(t, reasons(d)[5], "with other data") // "recorded already" within a transaction, "earlier in the file" across
+
+			b, err := Run(context.Background(), st, admin, BytesSource("o.csv", file), opts)
+			require.NoError(t, err)
+			assert.Equal(t, 3, b.Created, "%v", b.Rejections)
+			assert.Equal(t, 2, b.Unchanged)
+			assert.Equal(t, 1, b.Rejected)
+			assert.Contains(t, reasons(b)[5], "recorded already with other data")
+			k1 := customerByEmail(t, st, "k1@example.de")
+			assert.Equal(t, 2, k1.PurchaseCount)
+			assert.Equal(t, model.Money(4000), k1.Revenue)
+
+			again, err := Run(context.Background(), st, admin, BytesSource("o.csv", file), opts)
+			require.NoError(t, err)
+			assert.Zero(t, again.Created)
+			assert.Equal(t, 5, again.Unchanged)
+			assert.Equal(t, 1, again.Rejected)
+			_, diffs, err := st.VerifyRollups()
+			require.NoError(t, err)
+			assert.Empty(t, diffs)
+		})
+	}
+}
