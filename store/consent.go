@@ -365,6 +365,7 @@ func (t *Tx) flushConsentState() error {
 			return err
 		}
 	}
+	plain.settle(t)
 	t.consentDirty = nil
 	return nil
 }

@@ -47,6 +47,9 @@ type plainDecisions struct {
 type plainEntry struct {
 	states  []ScopeState // the decisions, no last use
 	encoded []byte       // the record of states, computed at now; kept in the transaction
+	// fresh counts the customers with no projection before who got these
+	// decisions: their reach counters move together in settle.
+	fresh int64
 }
 
 // plainKey reduces the facts to what Decide reads when there are no
@@ -82,6 +85,13 @@ func (t *Tx) putPlainState(b *bolt.Bucket, old *ConsentState, in *model.Decision
 			pd.memo = make(map[model.CustomerFacts]*plainEntry)
 		}
 		pd.memo[key] = e
+	}
+	if len(old.Scopes) == 0 {
+		// No decision before (a new customer): every allowed scope adds
+		// one to its counter, counted in settle.
+		e.fresh++
+		delete(t.states, cid)
+		return b.Put(u64(uint64(cid)), e.encoded)
 	}
 	// prev finds old's state of scope i: by position while old is in the
 	// stored order, else by search (as the general path does).
@@ -123,4 +133,19 @@ func (t *Tx) putPlainState(b *bolt.Bucket, old *ConsentState, in *model.Decision
 	}
 	t.states[cid] = next
 	return b.Put(u64(uint64(cid)), t.keep(encodeConsentState(next)))
+}
+
+// settle moves the reach counters for the customers counted in fresh.
+func (pd *plainDecisions) settle(t *Tx) {
+	for _, e := range pd.memo {
+		if e.fresh == 0 {
+			continue
+		}
+		for i, st := range e.states {
+			if st.Allow() {
+				t.count(pd.scopes[i].counter, e.fresh)
+			}
+		}
+		e.fresh = 0
+	}
 }
