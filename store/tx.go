@@ -200,16 +200,35 @@ func (t *Tx) flush() error {
 			}
 		}
 	}
+	// The gathered index changes and order entries are sorted on another
+	// goroutine while the consent projection is written (which reads and
+	// writes neither), then applied.
+	sorted := make(chan []int, 1)
+	sortAll := func() {
+		t.sortIndexOps()
+		sorted <- t.orderPutOrder()
+	}
+	n := len(t.orderPuts)
+	for _, ops := range t.indexOps {
+		n += len(ops)
+	}
+	if n > 4096 {
+		go sortAll()
+	} else {
+		sortAll() // not worth a goroutine
+	}
+	errConsent := t.flushConsentPuts()
+	if errConsent == nil {
+		errConsent = t.flushConsentState()
+	}
+	orderOrder := <-sorted
+	if errConsent != nil {
+		return errConsent
+	}
 	if err := t.flushIndexOps(); err != nil {
 		return err
 	}
-	if err := t.flushOrderPuts(); err != nil {
-		return err
-	}
-	if err := t.flushConsentPuts(); err != nil {
-		return err
-	}
-	if err := t.flushConsentState(); err != nil {
+	if err := t.flushOrderPuts(orderOrder); err != nil {
 		return err
 	}
 	if err := t.flushRollups(); err != nil {
@@ -254,10 +273,10 @@ func (t *Tx) keep(b []byte) []byte {
 }
 
 // indexOp is a deferred change of a customer index: key goes in, or out.
-// prefix is the key's first eight bytes, which settle most comparisons
-// of the sort; seq keeps the order of changes to one key.
+// p0 and p1 are the key's first sixteen bytes, which settle most
+// comparisons of the sort; seq keeps the order of changes to one key.
 type indexOp struct {
-	prefix uint64
+	p0, p1 uint64
 	key    []byte
 	seq    int
 	del    bool
@@ -269,23 +288,26 @@ func (t *Tx) addIndexOp(i int, key []byte, del bool) {
 	if t.indexOps[i] == nil {
 		t.indexOps[i] = make([]indexOp, 0, max(16, t.indexHint))
 	}
-	var p [8]byte
+	var p [16]byte
 	copy(p[:], key)
-	t.indexOps[i] = append(t.indexOps[i], indexOp{prefix: binary.BigEndian.Uint64(p[:]), key: key, seq: len(t.indexOps[i]), del: del})
+	t.indexOps[i] = append(t.indexOps[i], indexOp{p0: binary.BigEndian.Uint64(p[:8]), p1: binary.BigEndian.Uint64(p[8:]),
+		key: key, seq: len(t.indexOps[i]), del: del})
 }
 
-// flushIndexOps applies the gathered index changes, index by index, in
-// key order (changes of one key in the order they were made).
-func (t *Tx) flushIndexOps() error {
-	for i, ops := range t.indexOps {
-		if len(ops) == 0 {
-			continue
-		}
+// sortIndexOps puts the gathered index changes of each index in key order
+// (changes of one key in the order they were made). It touches nothing
+// but the lists, so it may run beside other work of the flush.
+func (t *Tx) sortIndexOps() {
+	for _, ops := range t.indexOps {
 		slices.SortFunc(ops, func(a, b indexOp) int {
 			switch {
-			case a.prefix < b.prefix:
+			case a.p0 < b.p0:
 				return -1
-			case a.prefix > b.prefix:
+			case a.p0 > b.p0:
+				return 1
+			case a.p1 < b.p1:
+				return -1
+			case a.p1 > b.p1:
 				return 1
 			}
 			if c := bytes.Compare(a.key, b.key); c != 0 {
@@ -293,6 +315,15 @@ func (t *Tx) flushIndexOps() error {
 			}
 			return a.seq - b.seq
 		})
+	}
+}
+
+// flushIndexOps applies the sorted index changes, index by index.
+func (t *Tx) flushIndexOps() error {
+	for i, ops := range t.indexOps {
+		if len(ops) == 0 {
+			continue
+		}
 		b := t.bucket(deferredIndexes[i])
 		for _, op := range ops {
 			var err error
@@ -391,8 +422,9 @@ func (t *Tx) putOrder(key, purchaseKey []byte) error {
 	return nil
 }
 
-// flushOrderPuts writes the deferred order index entries in key order.
-func (t *Tx) flushOrderPuts() error {
+// orderPutOrder returns the positions of the deferred order entries in
+// key order. Like sortIndexOps it may run beside other work of the flush.
+func (t *Tx) orderPutOrder() []int {
 	if len(t.orderPuts) == 0 {
 		return nil
 	}
@@ -400,8 +432,17 @@ func (t *Tx) flushOrderPuts() error {
 	for i, kv := range t.orderPuts {
 		keys[i] = kv.k
 	}
+	return sortedKeyOrder(keys)
+}
+
+// flushOrderPuts writes the deferred order index entries in key order
+// (order, from orderPutOrder).
+func (t *Tx) flushOrderPuts(order []int) error {
+	if len(t.orderPuts) == 0 {
+		return nil
+	}
 	b := t.bucket(bPurchaseOrders)
-	for _, i := range sortedKeyOrder(keys) {
+	for _, i := range order {
 		if err := b.Put(t.orderPuts[i].k, t.orderPuts[i].v); err != nil {
 			return err
 		}
