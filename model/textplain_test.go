@@ -113,3 +113,19 @@ func TestFoldAgreesWithTheRuneByRuneFold(t *testing.T) {
 		assert.Equal(t, foldedSlowly(s), Fold(s), "%q", s)
 	}
 }
+
+func TestDigitPostalCodes(t *testing.T) {
+	for country, n := range digitPostalCodes {
+		p, ok := postalPatterns[country]
+		if assert.True(t, ok, country) {
+			assert.Equal(t, fmt.Sprintf(`^\d{%d}$`, n), p.String(), country)
+		}
+	}
+	for _, c := range []struct {
+		country, code string
+		want          bool
+	}{{"DE", "10115", true}, {"de", " 10115 ", true}, {"DE", "1011", false}, {"DE", "1011a", false}, {"AT", "1010", true},
+		{"DE", "١٠١١٥", false}, {"NL", "1234 AB", true}, {"XX", "AB-12", true}} {
+		assert.Equal(t, c.want, ValidPostalCode(c.country, c.code), "%s %q", c.country, c.code)
+	}
+}

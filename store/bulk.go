@@ -456,28 +456,32 @@ func (sp *spillSet) close() {
 }
 
 // sortEntries returns the offsets of the entries in buf ordered by key;
-// most comparisons are settled by the first eight bytes. drop, if set,
-// leaves entries out.
+// most comparisons are settled by the first sixteen bytes (names and
+// addresses often share eight). drop, if set, leaves entries out.
 func sortEntries(buf []byte, i int, drop func(i int, key, val []byte) bool) []uint32 {
 	type item struct {
-		prefix uint64
+		p0, p1 uint64
 		off    uint32
 	}
 	var items []item
 	for off := 0; off < len(buf); {
 		k, v, next := entryAt(buf, off)
 		if drop == nil || !drop(i, k, v) {
-			var p [8]byte
+			var p [16]byte
 			copy(p[:], k)
-			items = append(items, item{binary.BigEndian.Uint64(p[:]), uint32(off)})
+			items = append(items, item{binary.BigEndian.Uint64(p[:8]), binary.BigEndian.Uint64(p[8:]), uint32(off)})
 		}
 		off = next
 	}
 	slices.SortFunc(items, func(x, y item) int {
 		switch {
-		case x.prefix < y.prefix:
+		case x.p0 < y.p0:
 			return -1
-		case x.prefix > y.prefix:
+		case x.p0 > y.p0:
+			return 1
+		case x.p1 < y.p1:
+			return -1
+		case x.p1 > y.p1:
 			return 1
 		}
 		kx, _, _ := entryAt(buf, int(x.off))

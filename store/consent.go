@@ -282,18 +282,29 @@ func (t *Tx) flushConsentState() error {
 	plain := plainDecisions{scopes: projectionScopes(purposes), now: t.now}
 	var events []model.ConsentEvent
 	var scratch ConsentState
+	// Stored projections that many customers share byte for byte (an
+	// import writes the same record for everyone with the same facts)
+	// are decoded once; shared ones are read only.
+	shared := map[string]*ConsentState{}
 	for _, cid := range ids {
 		// The stored projection is decoded into scratch: most customers
 		// take the plain path below, which keeps nothing of it.
 		old, cached := t.states[cid]
+		isShared := false
 		if !cached {
 			old = &scratch
 			scratch.CustomerID, scratch.ComputedAt, scratch.Scopes = cid, time.Time{}, scratch.Scopes[:0]
 			// A customer this transaction created has no stored state.
 			if cc := t.customers[cid]; cc == nil || !cc.created {
 				if v := b.Get(u64(uint64(cid))); v != nil {
-					if err := decodeConsentStateInto(&scratch, cid, v); err != nil {
+					if s, ok := shared[string(v)]; ok {
+						old, isShared = s, true
+					} else if err := decodeConsentStateInto(&scratch, cid, v); err != nil {
 						return err
+					} else if len(shared) < maxSharedStates {
+						s := &ConsentState{ComputedAt: scratch.ComputedAt, Scopes: slices.Clone(scratch.Scopes)}
+						shared[string(v)] = s
+						old, isShared = s, true
 					}
 				}
 			}
@@ -314,15 +325,15 @@ func (t *Tx) flushConsentState() error {
 			if len(events) == 0 && (dirty.all || len(old.Scopes) != full || t.recount) {
 				// No consent history (every new customer): the decisions
 				// follow from a few facts and are shared.
-				if err := t.putPlainState(b, old, &in, &plain); err != nil {
+				if err := t.putPlainState(b, old, isShared, &in, &plain); err != nil {
 					return err
 				}
 				continue
 			}
 		}
-		if old == &scratch {
+		if old == &scratch || isShared {
 			// The paths below keep old's scopes in the new state.
-			old = &ConsentState{CustomerID: cid, ComputedAt: scratch.ComputedAt, Scopes: slices.Clone(scratch.Scopes)}
+			old = &ConsentState{CustomerID: cid, ComputedAt: old.ComputedAt, Scopes: slices.Clone(old.Scopes)}
 		}
 		decide := func(k model.ChannelKind, p model.Purpose, prev ScopeState) ScopeState {
 			in.Channel, in.Purpose, in.LastContactAt = k, p, prev.LastContact
@@ -370,6 +381,7 @@ func (t *Tx) flushConsentState() error {
 			return err
 		}
 	}
+	plain.settle(t)
 	t.consentDirty = nil
 	return nil
 }

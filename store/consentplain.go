@@ -42,11 +42,32 @@ type plainDecisions struct {
 	scopes []projScope
 	now    time.Time
 	memo   map[model.CustomerFacts]*plainEntry
+	// moves are the reach counter moves from a shared stored projection
+	// to an entry's decisions, with how many customers made them.
+	moves map[plainMove]*plainMoves
+}
+
+// maxSharedStates bounds how many distinct stored projections a flush
+// decodes once and shares (see flushConsentState).
+const maxSharedStates = 256
+
+type plainMove struct {
+	from *ConsentState
+	to   *plainEntry
+}
+
+type plainMoves struct {
+	delta []int8 // per scope: -1, 0 or +1
+	used  bool   // a scope of from carries a last use
+	n     int64
 }
 
 type plainEntry struct {
 	states  []ScopeState // the decisions, no last use
 	encoded []byte       // the record of states, computed at now; kept in the transaction
+	// fresh counts the customers with no projection before who got these
+	// decisions: their reach counters move together in settle.
+	fresh int64
 }
 
 // plainKey reduces the facts to what Decide reads when there are no
@@ -66,7 +87,7 @@ func plainKey(f model.CustomerFacts, in *model.DecisionInput) model.CustomerFact
 // events (in.Events is empty, in.Customer set) from the shared decisions,
 // carrying each scope's last use over from old, and moves the reach
 // counters.
-func (t *Tx) putPlainState(b *bolt.Bucket, old *ConsentState, in *model.DecisionInput, pd *plainDecisions) error {
+func (t *Tx) putPlainState(b *bolt.Bucket, old *ConsentState, oldShared bool, in *model.DecisionInput, pd *plainDecisions) error {
 	cid := in.Customer.ID
 	key := plainKey(in.Customer, in)
 	e := pd.memo[key]
@@ -82,6 +103,48 @@ func (t *Tx) putPlainState(b *bolt.Bucket, old *ConsentState, in *model.Decision
 			pd.memo = make(map[model.CustomerFacts]*plainEntry)
 		}
 		pd.memo[key] = e
+	}
+	if len(old.Scopes) == 0 {
+		// No decision before (a new customer): every allowed scope adds
+		// one to its counter, counted in settle.
+		e.fresh++
+		delete(t.states, cid)
+		return b.Put(u64(uint64(cid)), e.encoded)
+	}
+	if oldShared {
+		// Many customers move from this stored projection to these
+		// decisions: work the counter moves out once.
+		k := plainMove{old, e}
+		m := pd.moves[k]
+		if m == nil {
+			m = &plainMoves{delta: make([]int8, len(pd.scopes))}
+			aligned := true
+			for i, sc := range pd.scopes {
+				var p ScopeState
+				if aligned && i < len(old.Scopes) && old.Scopes[i].Channel == sc.k && old.Scopes[i].Purpose == sc.p.ID {
+					p = old.Scopes[i]
+				} else {
+					aligned = false
+					p, _ = old.Scope(sc.k, sc.p.ID)
+				}
+				m.used = m.used || !p.LastContact.IsZero()
+				if was, now := !t.recount && p.Reason != "" && p.Allow(), e.states[i].Allow(); was != now {
+					m.delta[i] = 1
+					if !now {
+						m.delta[i] = -1
+					}
+				}
+			}
+			if pd.moves == nil {
+				pd.moves = make(map[plainMove]*plainMoves)
+			}
+			pd.moves[k] = m
+		}
+		if !m.used {
+			m.n++
+			delete(t.states, cid)
+			return b.Put(u64(uint64(cid)), e.encoded)
+		}
 	}
 	// prev finds old's state of scope i: by position while old is in the
 	// stored order, else by search (as the general path does).
@@ -123,4 +186,31 @@ func (t *Tx) putPlainState(b *bolt.Bucket, old *ConsentState, in *model.Decision
 	}
 	t.states[cid] = next
 	return b.Put(u64(uint64(cid)), t.keep(encodeConsentState(next)))
+}
+
+// settle moves the reach counters for the customers counted in fresh
+// and in moves.
+func (pd *plainDecisions) settle(t *Tx) {
+	for _, m := range pd.moves {
+		if m.n == 0 {
+			continue
+		}
+		for i, d := range m.delta {
+			if d != 0 {
+				t.count(pd.scopes[i].counter, int64(d)*m.n)
+			}
+		}
+		m.n = 0
+	}
+	for _, e := range pd.memo {
+		if e.fresh == 0 {
+			continue
+		}
+		for i, st := range e.states {
+			if st.Allow() {
+				t.count(pd.scopes[i].counter, e.fresh)
+			}
+		}
+		e.fresh = 0
+	}
 }

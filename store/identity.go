@@ -459,10 +459,12 @@ type lookAlikeIndex struct {
 	touched int
 }
 
-// lookAlikeEntry is one customer under one key.
+// lookAlikeEntry is one customer under one key; seq is its place in the
+// order of filing.
 type lookAlikeEntry struct {
 	key     uint64
 	id      model.CustomerID
+	seq     uint32
 	why     SuggestionReason
 	touched bool
 }
@@ -473,7 +475,7 @@ func newLookAlikeIndex() *lookAlikeIndex {
 
 func (x *lookAlikeIndex) file(key uint64, why SuggestionReason, id model.CustomerID, touched bool) {
 	if key != 0 {
-		x.entries = append(x.entries, lookAlikeEntry{key: key, id: id, why: why, touched: touched})
+		x.entries = append(x.entries, lookAlikeEntry{key: key, id: id, seq: uint32(len(x.entries)), why: why, touched: touched})
 	}
 }
 
@@ -487,11 +489,15 @@ func (x *lookAlikeIndex) add(c *model.Customer) {
 // sort puts the entries in key order, keeping the order of filing within
 // a key (the first filed gives a group its reason).
 func (x *lookAlikeIndex) sort() {
-	slices.SortStableFunc(x.entries, func(a, b lookAlikeEntry) int {
+	slices.SortFunc(x.entries, func(a, b lookAlikeEntry) int {
 		switch {
 		case a.key < b.key:
 			return -1
 		case a.key > b.key:
+			return 1
+		case a.seq < b.seq:
+			return -1
+		case a.seq > b.seq:
 			return 1
 		}
 		return 0

@@ -201,24 +201,42 @@ func (t *Tx) flush() error {
 			}
 		}
 	}
+	// The gathered index changes and order entries are sorted on another
+	// goroutine while the consent projection is written (which reads and
+	// writes neither), then applied.
+	sorted := make(chan []int, 1)
+	sortAll := func() {
+		t.sortIndexOps()
+		sorted <- t.orderPutOrder()
+	}
+	n := len(t.orderPuts)
+	for _, ops := range t.indexOps {
+		n += len(ops)
+	}
+	if n > 4096 {
+		go sortAll()
+	} else {
+		sortAll() // not worth a goroutine
+	}
+	var errConsent error
+	if t.deferConsentPuts {
+		// An import's batch: ledger records and projections in one.
+		errConsent = t.flushImportedConsents()
+	} else {
+		errConsent = t.flushConsentPuts()
+		if errConsent == nil {
+			errConsent = t.flushConsentState()
+		}
+	}
+	orderOrder := <-sorted
+	if errConsent != nil {
+		return errConsent
+	}
 	if err := t.flushIndexOps(); err != nil {
 		return err
 	}
-	if err := t.flushOrderPuts(); err != nil {
+	if err := t.flushOrderPuts(orderOrder); err != nil {
 		return err
-	}
-	if t.deferConsentPuts {
-		// An import's batch: ledger records and projections in one.
-		if err := t.flushImportedConsents(); err != nil {
-			return err
-		}
-	} else {
-		if err := t.flushConsentPuts(); err != nil {
-			return err
-		}
-		if err := t.flushConsentState(); err != nil {
-			return err
-		}
 	}
 	if err := t.flushRollups(); err != nil {
 		return err
@@ -262,10 +280,10 @@ func (t *Tx) keep(b []byte) []byte {
 }
 
 // indexOp is a deferred change of a customer index: key goes in, or out.
-// prefix is the key's first eight bytes, which settle most comparisons
-// of the sort; seq keeps the order of changes to one key.
+// p0 and p1 are the key's first sixteen bytes, which settle most
+// comparisons of the sort; seq keeps the order of changes to one key.
 type indexOp struct {
-	prefix uint64
+	p0, p1 uint64
 	key    []byte
 	seq    int
 	del    bool
@@ -277,23 +295,26 @@ func (t *Tx) addIndexOp(i int, key []byte, del bool) {
 	if t.indexOps[i] == nil {
 		t.indexOps[i] = make([]indexOp, 0, max(16, t.indexHint))
 	}
-	var p [8]byte
+	var p [16]byte
 	copy(p[:], key)
-	t.indexOps[i] = append(t.indexOps[i], indexOp{prefix: binary.BigEndian.Uint64(p[:]), key: key, seq: len(t.indexOps[i]), del: del})
+	t.indexOps[i] = append(t.indexOps[i], indexOp{p0: binary.BigEndian.Uint64(p[:8]), p1: binary.BigEndian.Uint64(p[8:]),
+		key: key, seq: len(t.indexOps[i]), del: del})
 }
 
-// flushIndexOps applies the gathered index changes, index by index, in
-// key order (changes of one key in the order they were made).
-func (t *Tx) flushIndexOps() error {
-	for i, ops := range t.indexOps {
-		if len(ops) == 0 {
-			continue
-		}
+// sortIndexOps puts the gathered index changes of each index in key order
+// (changes of one key in the order they were made). It touches nothing
+// but the lists, so it may run beside other work of the flush.
+func (t *Tx) sortIndexOps() {
+	for _, ops := range t.indexOps {
 		slices.SortFunc(ops, func(a, b indexOp) int {
 			switch {
-			case a.prefix < b.prefix:
+			case a.p0 < b.p0:
 				return -1
-			case a.prefix > b.prefix:
+			case a.p0 > b.p0:
+				return 1
+			case a.p1 < b.p1:
+				return -1
+			case a.p1 > b.p1:
 				return 1
 			}
 			if c := bytes.Compare(a.key, b.key); c != 0 {
@@ -301,6 +322,15 @@ func (t *Tx) flushIndexOps() error {
 			}
 			return a.seq - b.seq
 		})
+	}
+}
+
+// flushIndexOps applies the sorted index changes, index by index.
+func (t *Tx) flushIndexOps() error {
+	for i, ops := range t.indexOps {
+		if len(ops) == 0 {
+			continue
+		}
 		b := t.bucket(deferredIndexes[i])
 		for _, op := range ops {
 			var err error
@@ -346,11 +376,7 @@ func (t *Tx) orderRef(key []byte) []byte {
 // cache far more often than asking in the callers' order. In a deferring
 // transaction it announces the keys (see orderFound).
 func (t *Tx) lookupOrders(keys [][]byte) (stored [][]byte, twice []bool) {
-	order := make([]int, len(keys))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
+	order := sortedKeyOrder(keys)
 	stored, twice = make([][]byte, len(keys)), make([]bool, len(keys))
 	c := t.tx.Bucket(bPurchaseOrders).Cursor()
 	for j, i := range order {
@@ -403,18 +429,80 @@ func (t *Tx) putOrder(key, purchaseKey []byte) error {
 	return nil
 }
 
-// flushOrderPuts writes the deferred order index entries in key order.
-func (t *Tx) flushOrderPuts() error {
+// orderPutOrder returns the positions of the deferred order entries in
+// key order. Like sortIndexOps it may run beside other work of the flush.
+func (t *Tx) orderPutOrder() []int {
 	if len(t.orderPuts) == 0 {
 		return nil
 	}
-	slices.SortFunc(t.orderPuts, func(a, b keyVal) int { return bytes.Compare(a.k, b.k) })
+	keys := make([][]byte, len(t.orderPuts))
+	for i, kv := range t.orderPuts {
+		keys[i] = kv.k
+	}
+	return sortedKeyOrder(keys)
+}
+
+// flushOrderPuts writes the deferred order index entries in key order
+// (order, from orderPutOrder).
+func (t *Tx) flushOrderPuts(order []int) error {
+	if len(t.orderPuts) == 0 {
+		return nil
+	}
 	b := t.bucket(bPurchaseOrders)
-	for _, kv := range t.orderPuts {
-		if err := b.Put(kv.k, kv.v); err != nil {
+	for _, i := range order {
+		if err := b.Put(t.orderPuts[i].k, t.orderPuts[i].v); err != nil {
 			return err
 		}
 	}
 	t.orderPuts, t.orderTwice = nil, nil
 	return nil
+}
+
+// sortedKeyOrder returns the positions of keys in key order. Keys that
+// share a long prefix (a source name, an order number's first digits) are
+// told apart by the sixteen bytes after their common prefix, which
+// settles most comparisons without reaching the keys.
+func sortedKeyOrder(keys [][]byte) []int {
+	type item struct {
+		p0, p1 uint64
+		i      int
+	}
+	common := 0
+	if len(keys) > 0 {
+		common = len(keys[0])
+		for _, k := range keys[1:] {
+			n := 0
+			for n < common && n < len(k) && k[n] == keys[0][n] {
+				n++
+			}
+			common = n
+		}
+	}
+	items := make([]item, len(keys))
+	for i, k := range keys {
+		var p [16]byte
+		copy(p[:], k[common:])
+		items[i] = item{binary.BigEndian.Uint64(p[:8]), binary.BigEndian.Uint64(p[8:]), i}
+	}
+	slices.SortFunc(items, func(x, y item) int {
+		switch {
+		case x.p0 < y.p0:
+			return -1
+		case x.p0 > y.p0:
+			return 1
+		case x.p1 < y.p1:
+			return -1
+		case x.p1 > y.p1:
+			return 1
+		}
+		if c := bytes.Compare(keys[x.i], keys[y.i]); c != 0 {
+			return c
+		}
+		return x.i - y.i
+	})
+	out := make([]int, len(items))
+	for j, it := range items {
+		out[j] = it.i
+	}
+	return out
 }

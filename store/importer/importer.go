@@ -79,7 +79,9 @@ type Options struct {
 	// BatchSize is the number of rows per write transaction; default 5000
 	// in file order, 20,000 in customer order.
 	BatchSize int
-	// Workers convert rows in parallel; default GOMAXPROCS.
+	// Workers convert rows in parallel; default GOMAXPROCS, less one
+	// while the writer writes during the reading (not in customer order),
+	// so that the writer, which sets the pace, has a processor to itself.
 	Workers int
 	// MaxRejections is how many rejections the report keeps; OnReject sees
 	// them all (to write a report file).
@@ -162,9 +164,6 @@ func (o *Options) defaults() error {
 	}
 	if o.Location == nil {
 		o.Location = time.UTC
-	}
-	if o.Workers <= 0 {
-		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	return nil
 }
@@ -312,10 +311,20 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 		return store.ImportBatch{}, err
 	}
 
+	clustered := (opts.Entity == store.ImportPurchases || opts.Entity == store.ImportInteractions) &&
+		(opts.Cluster == ClusterOn || (opts.Cluster == ClusterAuto && src.Size >= clusterAutoBytes))
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+		if !clustered && workers > 1 {
+			workers--
+		}
+	}
+
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
-	jobs := make(chan *chunk, opts.Workers)
-	order := make(chan *chunk, opts.Workers+2)
+	jobs := make(chan *chunk, workers)
+	order := make(chan *chunk, workers+2)
 	var readErr error
 	go func() { // reader
 		defer close(jobs)
@@ -352,7 +361,7 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 		}
 	}()
 	var wg sync.WaitGroup
-	for w := 0; w < opts.Workers; w++ {
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() { // converters
 			defer wg.Done()
@@ -371,8 +380,6 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 	}
 
 	w := writer{sess: sess, opts: &opts, stats: map[string]*store.FieldStat{}, occ: map[uint64]uint32{}, batch: opts.BatchSize}
-	clustered := (opts.Entity == store.ImportPurchases || opts.Entity == store.ImportInteractions) &&
-		(opts.Cluster == ClusterOn || (opts.Cluster == ClusterAuto && src.Size >= clusterAutoBytes))
 	if clustered {
 		w.cluster = &clusterBuf{entity: opts.Entity}
 		if w.batch <= 0 {
@@ -413,7 +420,7 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 	if runErr == nil && w.cluster != nil {
 		w.cluster.entity = opts.Entity
 		total, read0 := len(w.cluster.items), sess.Progress().Read
-		runErr = w.cluster.write(ctx, st, by, sess, w.batch, opts.Workers, func() {
+		runErr = w.cluster.write(ctx, st, by, sess, w.batch, max(workers, runtime.GOMAXPROCS(0)), func() {
 			if opts.Progress == nil || time.Since(last) < 100*time.Millisecond {
 				return
 			}
