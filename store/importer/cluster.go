@@ -44,9 +44,15 @@ const (
 
 const clusterAutoBytes = 1 << 20
 
-// clusterBatch is the transaction size in customer order: pages are
-// neighbours, so larger transactions mostly save commits.
-const clusterBatch = 20000
+// clusterBatch is the transaction size in customer order. The customers'
+// pages are neighbours, but the order index (keyed by order id) is not: in
+// customer order every transaction touches order-index pages all over the
+// index, and a commit rewrites each of them. Fewer, larger transactions
+// rewrite them fewer times: a million orders took 33 s in transactions of
+// 20,000 rows, 25 s at 50,000, 20 s at 100,000 and 19 s at 250,000 (where
+// the dirty pages held until the commit pushed the peak RSS from 1.5 to
+// 2.1 GB).
+const clusterBatch = 100000
 
 type clusterItem struct {
 	cid  uint64 // math.MaxUint64 for rows whose customer is not stored yet

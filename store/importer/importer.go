@@ -77,7 +77,7 @@ type Options struct {
 	Cluster ClusterMode
 
 	// BatchSize is the number of rows per write transaction; default 5000
-	// in file order, 20,000 in customer order.
+	// in file order, 100,000 in customer order.
 	BatchSize int
 	// Workers convert rows in parallel; default GOMAXPROCS, less one
 	// while the writer writes during the reading (not in customer order),
