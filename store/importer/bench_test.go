@@ -201,7 +201,7 @@ func TestImport1M(t *testing.T) {
 		st := benchStore(t, dir)
 		stopProfile := profile(t, "customers")
 		began, cpu := time.Now(), cpuTime()
-		rep, err := Run(context.Background(), st, admin, csrc, Options{Entity: store.ImportCustomers, Source: "shop"})
+		rep, err := Run(context.Background(), st, admin, csrc, Options{Entity: store.ImportCustomers, Source: "shop", BatchSize: benchBatchOf("KARTON_BENCH_CBATCH")})
 		require.NoError(t, err)
 		tc, cc := time.Since(began), cpuTime()-cpu
 		stopProfile()
@@ -224,11 +224,15 @@ func TestImport1M(t *testing.T) {
 	}
 }
 
-// benchBatch lets a benchmark run try another transaction size
-// (KARTON_BENCH_BATCH); 0 is the importer's default.
-func benchBatch() int {
+// benchBatch lets a benchmark run try another transaction size for
+// purchases (KARTON_BENCH_BATCH); 0 is the importer's default.
+func benchBatch() int { return benchBatchOf("KARTON_BENCH_BATCH") }
+
+// benchBatchOf reads a transaction size from the environment variable
+// name (KARTON_BENCH_CBATCH sets it for customers); 0 is the default.
+func benchBatchOf(name string) int {
 	n := 0
-	fmt.Sscan(os.Getenv("KARTON_BENCH_BATCH"), &n)
+	fmt.Sscan(os.Getenv(name), &n)
 	return n
 }
 
