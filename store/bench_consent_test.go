@@ -166,6 +166,47 @@ func BenchmarkConsentImport(b *testing.B) {
 	b.ReportMetric(float64(written)/b.Elapsed().Seconds(), "events/s")
 }
 
+// BenchmarkConsentImportFile imports one large file per iteration
+// (consentFileLines lines, as a migration from a consent platform brings)
+// into a private copy of the fixture. BenchmarkConsentImport's 20,000-line
+// files pay a commit for every 20,000 events spread over the whole store;
+// a large file is written in fewer, larger transactions.
+//
+//	KARTON_BENCH_1M=1 go test -run '^$' -bench ConsentImportFile -benchtime 1x -count 5 ./store
+func BenchmarkConsentImportFile(b *testing.B) {
+	fx := benchFixture(b)
+	path := fx.writableCopy(b)
+	s, err := store.Open(path, store.Options{Now: benchClock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	r := rand.New(rand.NewPCG(benchSeed, 101))
+	b.ReportAllocs()
+	written, round := 0, 1000
+	for b.Loop() {
+		b.StopTimer()
+		round++
+		data, err := consentLines(fx, r, consentFileLines, round)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		rep, err := s.ImportConsents(benchAdmin, "migration.jsonl", bytes.NewReader(data), false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Rejected > 0 {
+			b.Fatalf("%d lines rejected, e.g. %+v", rep.Rejected, rep.Rejections[0])
+		}
+		written += rep.Written
+	}
+	b.ReportMetric(float64(written)/b.Elapsed().Seconds(), "events/s")
+}
+
+// consentFileLines is the size of one file in BenchmarkConsentImportFile.
+const consentFileLines = 500_000
+
 // BenchmarkConsentAuditVerify walks and recomputes the whole audit chain
 // (one entry per consent event and per other audited act: about 3 per
 // customer, so ~300k entries at 100k customers and ~3M at 1M). Target:
