@@ -25,9 +25,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"karton/links"
 	"karton/model"
 	"karton/store/dispatch"
+	"karton/store/links"
 )
 
 // fileLines reads the JSON Lines a file connector wrote for a step.

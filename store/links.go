@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"karton/links"
 	"karton/model"
+	"karton/store/links"
 )
 
 // Return-channel links in messages. Every message the dispatcher hands to

@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"karton/links"
 	"karton/model"
 	"karton/store/dispatch"
+	"karton/store/links"
 )
 
 // withLinks gives the fixture's creative registered link targets and a

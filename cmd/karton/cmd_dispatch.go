@@ -11,9 +11,9 @@ import (
 	"sort"
 	"syscall"
 
-	"karton/links"
 	"karton/model"
 	"karton/store"
+	"karton/store/links"
 )
 
 // Sending the outbox (`karton dispatch`) and looking after it (`karton

@@ -10,7 +10,7 @@ import (
 
 	"karton/model"
 	"karton/store"
-	"karton/web"
+	"karton/store/web"
 )
 
 func consentRequestDOICmd(fs *flag.FlagSet) runFunc {

@@ -10,7 +10,7 @@ import (
 	"syscall"
 
 	"karton/store"
-	"karton/web"
+	"karton/store/web"
 )
 
 // httpCmd runs the HTTP return channel on its own: no SSH, no dispatcher.

@@ -19,11 +19,11 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"karton/links"
 	"karton/model"
 	"karton/store"
+	"karton/store/links"
+	"karton/store/web"
 	"karton/tui/serve"
-	"karton/web"
 )
 
 // maxSessionsLimit keeps --max-sessions to what one process and one bbolt

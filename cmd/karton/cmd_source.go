@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"karton/store"
-	"karton/web"
+	"karton/store/web"
 )
 
 func sourceAddCmd(fs *flag.FlagSet) runFunc {

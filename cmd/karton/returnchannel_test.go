@@ -19,10 +19,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"karton/links"
 	"karton/model"
 	"karton/store"
-	"karton/web"
+	"karton/store/links"
+	"karton/store/web"
 )
 
 func TestSourceCommands(t *testing.T) {

@@ -23,11 +23,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"karton/links"
 	"karton/model"
 	"karton/store"
 	"karton/store/dispatch"
-	"karton/web"
+	"karton/store/links"
+	"karton/store/web"
 )
 
 // The acceptance tests of the wiring: `karton serve --http ADDR --no-ssh`

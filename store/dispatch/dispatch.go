@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"karton/links"
 	"karton/model"
+	"karton/store/links"
 )
 
 // Recipient is the contact data a connector needs to reach one person.

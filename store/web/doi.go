@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"karton/links"
 	"karton/model"
 	"karton/store"
 	"karton/store/dispatch"
+	"karton/store/links"
 )
 
 // DOIRequest asks a customer to confirm a consent by double opt-in.

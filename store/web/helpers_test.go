@@ -15,9 +15,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"karton/links"
 	"karton/model"
 	"karton/store"
+	"karton/store/links"
 )
 
 // clock is a settable clock shared by the store and the server; handlers

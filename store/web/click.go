@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"time"
 
-	"karton/links"
 	"karton/model"
 	"karton/store"
+	"karton/store/links"
 )
 
 // click records a clicked interaction for the message's campaign step and

@@ -11,10 +11,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"karton/links"
 	"karton/model"
 	"karton/store"
 	"karton/store/dispatch"
+	"karton/store/links"
 )
 
 // DefaultAddr is where the listener binds when none is given: loopback,

@@ -6,9 +6,9 @@ import (
 	"net/http"
 	"time"
 
-	"karton/links"
 	"karton/model"
 	"karton/store"
+	"karton/store/links"
 )
 
 // The unsubscribe page's choices (form field "choice").

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"karton/links"
 	"karton/model"
 	"karton/store"
+	"karton/store/links"
 )
 
 // requestDOI records a DOI request for a new customer with an unconfirmed

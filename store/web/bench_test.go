@@ -14,10 +14,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"karton/links"
 	"karton/model"
 	"karton/store"
 	"karton/store/dispatch"
+	"karton/store/links"
 )
 
 // loadClients fires n requests from the given number of concurrent
