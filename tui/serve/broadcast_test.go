@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"karton/tui/common"
 )
 
@@ -22,10 +24,14 @@ func TestBroadcastShowsAServiceTaskInEverySession(t *testing.T) {
 		f.srv.Broadcast(common.TaskProgressMsg{ID: "dispatch", Label: "dispatch: " + strings.Repeat("·", i%3) + "sent"})
 	}
 	f.srv.Broadcast(common.TaskProgressMsg{ID: "dispatch", Label: "dispatch: 42 sent"})
-	a.waitFor("dispatch: 42 sent")
-	b.waitFor("dispatch: 42 sent")
+	for _, c := range []*client{a, b} {
+		screen := c.waitFor("dispatch: 42 sent")
+		// Only the newest label shows: no earlier progress is left over.
+		require.Equal(t, 1, strings.Count(screen, "dispatch:"), "one task label in\n%s", screen)
+	}
 	f.srv.Broadcast(common.TaskEndedMsg{ID: "dispatch"})
 	for _, c := range []*client{a, b} {
-		c.waitUntil("the task to end", func(screen string) bool { return !strings.Contains(screen, "dispatch:") })
+		screen := c.waitUntil("the task to end", func(screen string) bool { return !strings.Contains(screen, "dispatch:") })
+		require.Contains(t, screen, "2 online", "the status bar is still there after the task")
 	}
 }

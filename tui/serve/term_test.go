@@ -3,6 +3,9 @@ package serve
 import (
 	"strings"
 	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/charmbracelet/x/ansi"
 )
@@ -312,5 +315,27 @@ func (s *screen) eraseLine(y, from, to int) {
 	from, to = max(from, 0), min(to, s.w)
 	for x := from; x < to; x++ {
 		s.cells[y][x] = ' '
+	}
+}
+
+// The emulator the session tests read screens through must apply what a
+// renderer writes the way a terminal does.
+func TestScreenAppliesTerminalOutput(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"text and new lines", "ab\r\ncd", "ab\ncd\n"},
+		{"cursor position and overwrite", "hello\x1b[1;2HEY", "hEYlo\n\n"},
+		{"erase to the end of the line", "hello\x1b[1;3H\x1b[K", "he\n\n"},
+		{"wrap after the last column", "abcdefg", "abcde\nfg\n"},
+		{"scroll at the bottom", "1\r\n2\r\n3\r\n4", "2\n3\n4"},
+		{"wide characters take two cells", "日本", "日本\n\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScreen(5, 3)
+			_, err := s.Write([]byte(tc.in))
+			require.NoError(t, err)
+			require.Equal(t, tc.want, s.Text())
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package vtable
 
 import (
+	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -42,6 +43,17 @@ func benchKeys(b *testing.B, msgs ...tea.Msg) {
 		run(tbl, tbl.Update(msgs[i%len(msgs)]))
 		_ = tbl.View()
 	}
+	b.StopTimer()
+	checkBenchView(b, tbl)
+}
+
+// checkBenchView fails the benchmark when the table it timed shows no rows
+// (a fetch that never answered would make every key press cheap).
+func checkBenchView(b *testing.B, tbl *Table) {
+	b.Helper()
+	if v := tbl.View(); !strings.Contains(v, "Jürgen Müller") {
+		b.Fatalf("the table shows no rows:\n%s", v)
+	}
 }
 
 // BenchmarkKeyPressJ: j through a million rows, crossing page edges (fetch,
@@ -62,6 +74,7 @@ func BenchmarkKeyPressEnds(b *testing.B) {
 
 func BenchmarkView(b *testing.B) {
 	tbl := benchTable(b)
+	checkBenchView(b, tbl)
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = tbl.View()

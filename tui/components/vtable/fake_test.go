@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -147,4 +150,40 @@ func seq(from, n uint64) []uint64 {
 		out[i] = from + uint64(i)
 	}
 	return out
+}
+
+// The fake answers the way the store's keyset queries do; the table's tests
+// rely on it, so its edges are checked here.
+func TestFakeStoreAnswersLikeACursor(t *testing.T) {
+	f := &fakeStore{n: 10}
+	keysOf := func(m RowsFetchedMsg) []uint64 {
+		var out []uint64
+		for _, r := range m.Rows {
+			out = append(out, decodeKey(r.Key))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		req    FetchRequest
+		want   []uint64
+		atEdge bool
+	}{
+		{"first page", FetchRequest{Limit: 3}, []uint64{0, 1, 2}, false},
+		{"after a key", FetchRequest{Limit: 3, After: encodeKey(6)}, []uint64{7, 8, 9}, true},
+		{"from a key, inclusive", FetchRequest{Limit: 2, After: encodeKey(6), Inclusive: true}, []uint64{6, 7}, false},
+		{"past the end", FetchRequest{Limit: 3, After: encodeKey(9)}, nil, true},
+		{"last page", FetchRequest{Limit: 3, Backward: true}, []uint64{7, 8, 9}, false},
+		{"before a key", FetchRequest{Limit: 3, Backward: true, After: encodeKey(2)}, []uint64{0, 1}, true},
+		{"up to a key, inclusive", FetchRequest{Limit: 2, Backward: true, After: encodeKey(5), Inclusive: true}, []uint64{4, 5}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := f.answer(tc.req)
+			require.NoError(t, m.Err)
+			require.Equal(t, tc.want, keysOf(m))
+			require.Equal(t, tc.atEdge, m.AtEdge)
+		})
+	}
+	f.fail = errStoreClosed
+	require.ErrorIs(t, f.answer(FetchRequest{Limit: 3}).Err, errStoreClosed)
 }
