@@ -52,6 +52,7 @@ import (
 	"karton/tui/common"
 	"karton/tui/components/chart"
 	"karton/tui/components/confirm"
+	"karton/tui/components/form"
 	"karton/tui/components/palette"
 	"karton/tui/theme"
 )
@@ -220,7 +221,7 @@ func (b *Box) SetTheme(th *theme.Theme) {
 	b.filterInput.SetStyles(th.TextInput())
 	b.spin.Style = th.Accent
 	if b.form != nil && b.form.form != nil {
-		b.form.form.WithTheme(formTheme(th))
+		b.form.form.WithTheme(form.Theme(th))
 	}
 	b.redraw()
 }

@@ -15,6 +15,7 @@ import (
 	"karton/model"
 	"karton/store"
 	"karton/tui/common"
+	"karton/tui/components/form"
 	"karton/tui/theme"
 )
 
@@ -879,63 +880,7 @@ func (b *Box) formView() string {
 // the form's sequence, Karton's theme and keys, no help of its own (the
 // footer shows the form's keys).
 func prepare(f *huh.Form, seq uint64, th *theme.Theme, w int) *huh.Form {
-	f.SubmitCmd = func() tea.Msg { return formSubmittedMsg{seq: seq} }
-	f.CancelCmd = func() tea.Msg { return formCancelledMsg{seq: seq} }
-	return f.WithTheme(formTheme(th)).WithKeyMap(formKeyMap()).WithShowHelp(false).WithWidth(max(w, 20))
-}
-
-// formKeyMap is huh's keymap with esc as cancel (ctrl+c stays the frame's
-// quit) and no option filtering (its esc would compete with cancel).
-func formKeyMap() *huh.KeyMap {
-	km := huh.NewDefaultKeyMap()
-	km.Quit = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
-	km.Select.Filter.SetEnabled(false)
-	km.MultiSelect.Filter.SetEnabled(false)
-	km.Text.Editor.SetEnabled(false) // an external editor has no place over SSH
-	return km
-}
-
-// formTheme maps Karton's theme onto huh's styles, so the form follows the
-// terminal background and NO_COLOR like the rest of the box.
-func formTheme(th *theme.Theme) huh.Theme {
-	return huh.ThemeFunc(func(bool) *huh.Styles {
-		t := huh.ThemeBase(th.IsDark)
-		s := lipgloss.NewStyle
-		f := &t.Focused
-		f.Base = s().PaddingLeft(1).BorderStyle(lipgloss.ThickBorder()).BorderLeft(true).BorderForeground(th.Palette.Accent)
-		f.Card = f.Base
-		f.Title = th.Accent
-		f.Description = th.Muted
-		f.ErrorIndicator = th.Bad.SetString(" *")
-		f.ErrorMessage = th.Bad.SetString(" ✗")
-		f.SelectSelector = th.Accent.SetString("> ")
-		f.MultiSelectSelector = th.Accent.SetString("> ")
-		f.SelectedPrefix = th.Accent.SetString("[x] ")
-		f.UnselectedPrefix = th.Muted.SetString("[ ] ")
-		f.NextIndicator = th.Accent.MarginLeft(1).SetString("→")
-		f.PrevIndicator = th.Accent.MarginRight(1).SetString("←")
-		f.Option = th.Base
-		f.SelectedOption = th.Base.Bold(true)
-		f.TextInput.Cursor = th.Accent
-		f.TextInput.Placeholder = th.Muted
-		f.TextInput.Prompt = th.Accent
-		f.TextInput.Text = th.Base
-		t.Blurred = *f
-		t.Blurred.Base = f.Base.BorderStyle(lipgloss.HiddenBorder())
-		t.Blurred.Card = t.Blurred.Base
-		t.Blurred.Title = th.Muted
-		t.Blurred.NextIndicator = s()
-		t.Blurred.PrevIndicator = s()
-		t.Group.Title = th.Title
-		t.Group.Description = th.Muted
-		t.FieldSeparator = s().SetString("\n")
-		t.Help = th.Help()
-		if th.Colorless {
-			f.TextInput.Placeholder = s().Faint(true)
-			t.Blurred.TextInput.Placeholder = s().Faint(true)
-		}
-		return t
-	})
+	return form.Prepare(f, th, w, formSubmittedMsg{seq: seq}, formCancelledMsg{seq: seq})
 }
 
 // help is the footer while the form is open: its field's keys and esc.

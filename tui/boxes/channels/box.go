@@ -47,6 +47,7 @@ import (
 	"karton/tui/common"
 	"karton/tui/components/chart"
 	"karton/tui/components/confirm"
+	"karton/tui/components/form"
 	"karton/tui/components/palette"
 	"karton/tui/components/vtable"
 	"karton/tui/theme"
@@ -213,7 +214,7 @@ func (b *Box) SetTheme(th *theme.Theme) {
 	b.confirm.SetTheme(th)
 	b.spin.Style = th.Accent
 	if b.form != nil && b.form.form != nil {
-		b.form.form.WithTheme(formTheme(th))
+		b.form.form.WithTheme(form.Theme(th))
 	}
 	b.redraw()
 }

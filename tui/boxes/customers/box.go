@@ -32,6 +32,7 @@ import (
 	"karton/model"
 	"karton/store"
 	"karton/tui/common"
+	"karton/tui/components/form"
 	"karton/tui/components/palette"
 	"karton/tui/components/vtable"
 	"karton/tui/theme"
@@ -150,7 +151,7 @@ func (b *Box) SetTheme(th *theme.Theme) {
 	b.input.SetStyles(th.TextInput())
 	b.spin.Style = th.Accent
 	if b.form != nil && b.form.form != nil {
-		b.form.form.WithTheme(formTheme(th))
+		b.form.form.WithTheme(form.Theme(th))
 	}
 }
 

@@ -11,10 +11,10 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
-	"charm.land/lipgloss/v2"
 
 	"karton/model"
 	"karton/store"
+	"karton/tui/components/form"
 	"karton/tui/theme"
 )
 
@@ -272,15 +272,6 @@ func recordConsent(s *store.Store, actor model.Actor, seq uint64, ev model.Conse
 
 // --- building the huh forms ----------------------------------------------
 
-// formKeyMap is huh's keymap with esc as cancel (ctrl+c stays the frame's
-// quit) and no option filtering (its esc would compete with cancel).
-func formKeyMap() *huh.KeyMap {
-	km := huh.NewDefaultKeyMap()
-	km.Quit = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
-	km.Select.Filter.SetEnabled(false)
-	return km
-}
-
 // newProfileForm builds the edit form over v; its fields check what they
 // can on their own with the model's rules.
 func newProfileForm(v *profileValues, region string) *huh.Form {
@@ -395,53 +386,7 @@ func newConsentForm(v *consentValues, purposes []model.Purpose) *huh.Form {
 // and push a field's error message out of the box; every group here is a
 // few lines high.
 func prepare(f *huh.Form, seq uint64, th *theme.Theme, w int) *huh.Form {
-	f.SubmitCmd = func() tea.Msg { return formSubmittedMsg{seq: seq} }
-	f.CancelCmd = func() tea.Msg { return formCancelledMsg{seq: seq} }
-	return f.WithTheme(formTheme(th)).WithKeyMap(formKeyMap()).WithShowHelp(false).WithWidth(max(w, 20))
-}
-
-// formTheme maps Karton's theme onto huh's styles, so forms follow the
-// terminal background and NO_COLOR like everything else.
-func formTheme(th *theme.Theme) huh.Theme {
-	return huh.ThemeFunc(func(bool) *huh.Styles {
-		t := huh.ThemeBase(th.IsDark)
-		s := lipgloss.NewStyle
-		f := &t.Focused
-		f.Base = s().PaddingLeft(1).BorderStyle(lipgloss.ThickBorder()).BorderLeft(true).BorderForeground(th.Palette.Accent)
-		f.Card = f.Base
-		f.Title = th.Accent
-		f.NoteTitle = th.Title
-		f.Description = th.Muted
-		f.ErrorIndicator = th.Bad.SetString(" *")
-		f.ErrorMessage = th.Bad.SetString(" ✗")
-		f.SelectSelector = th.Accent.SetString("> ")
-		f.NextIndicator = th.Accent.MarginLeft(1).SetString("→")
-		f.PrevIndicator = th.Accent.MarginRight(1).SetString("←")
-		f.Option = th.Base
-		f.SelectedOption = th.Base.Bold(true)
-		f.FocusedButton = th.DialogButtonActive
-		f.BlurredButton = th.DialogButton
-		f.Next = th.DialogButtonActive
-		f.TextInput.Cursor = th.Accent
-		f.TextInput.Placeholder = th.Muted
-		f.TextInput.Prompt = th.Accent
-		f.TextInput.Text = th.Base
-		t.Blurred = *f
-		t.Blurred.Base = f.Base.BorderStyle(lipgloss.HiddenBorder())
-		t.Blurred.Card = t.Blurred.Base
-		t.Blurred.Title = th.Muted
-		t.Blurred.NextIndicator = s()
-		t.Blurred.PrevIndicator = s()
-		t.Group.Title = th.Title
-		t.Group.Description = th.Muted
-		t.FieldSeparator = s().SetString("\n")
-		t.Help = th.Help()
-		if th.Colorless {
-			f.TextInput.Placeholder = s().Faint(true)
-			t.Blurred.TextInput.Placeholder = s().Faint(true)
-		}
-		return t
-	})
+	return form.Prepare(f, th, w, formSubmittedMsg{seq: seq}, formCancelledMsg{seq: seq})
 }
 
 // formHelp is the footer while a form is open: its field's keys and esc.
