@@ -211,34 +211,62 @@ func mac(secret []byte, ts string, body []byte) []byte {
 // should: the HMAC must match in constant time and the timestamp must lie
 // within tolerance of now, so a captured request cannot be replayed later.
 func VerifySignature(secret []byte, header string, body []byte, now time.Time, tolerance time.Duration) error {
-	var ts string
-	var sigs [][]byte
+	sig, err := ParseSignature(header)
+	if err != nil {
+		return err
+	}
+	if d := now.Sub(time.Unix(sig.T, 0)); d > tolerance || d < -tolerance {
+		return fmt.Errorf("signature timestamp is %s away from now (tolerance %s)", d.Round(time.Second), tolerance)
+	}
+	if !sig.Matches(secret, body) {
+		return errors.New("signature does not match the body")
+	}
+	return nil
+}
+
+// Signature is a parsed X-Karton-Signature header: the signing time and
+// the v1 signatures (a sender rotating its secret may send several).
+type Signature struct {
+	T  int64 // unix seconds
+	ts string
+	v1 [][]byte
+}
+
+// ParseSignature reads an X-Karton-Signature header
+// ("t=<unix seconds>,v1=<hex>[,v1=<hex>…]"); the error names what is
+// missing.
+func ParseSignature(header string) (Signature, error) {
+	var sig Signature
 	for part := range strings.SplitSeq(header, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
 		switch k {
 		case "t":
-			ts = v
+			sig.ts = v
 		case "v1":
 			if b, err := hex.DecodeString(v); err == nil {
-				sigs = append(sigs, b)
+				sig.v1 = append(sig.v1, b)
 			}
 		}
 	}
-	t, err := strconv.ParseInt(ts, 10, 64)
+	t, err := strconv.ParseInt(sig.ts, 10, 64)
 	if err != nil {
-		return fmt.Errorf("signature header %q has no timestamp t=<unix seconds>", header)
+		return sig, fmt.Errorf("signature header %q has no timestamp t=<unix seconds>", header)
 	}
-	if len(sigs) == 0 {
-		return fmt.Errorf("signature header %q has no v1=<hex> signature", header)
+	if len(sig.v1) == 0 {
+		return sig, fmt.Errorf("signature header %q has no v1=<hex> signature", header)
 	}
-	if d := now.Sub(time.Unix(t, 0)); d > tolerance || d < -tolerance {
-		return fmt.Errorf("signature timestamp is %s away from now (tolerance %s)", d.Round(time.Second), tolerance)
+	sig.T = t
+	return sig, nil
+}
+
+// Matches reports whether one of the signatures is the HMAC of the
+// timestamp and body under secret. Every candidate is compared in
+// constant time, so the answer's timing says nothing about which matched.
+func (s Signature) Matches(secret, body []byte) bool {
+	want := mac(secret, s.ts, body)
+	ok := false
+	for _, v := range s.v1 {
+		ok = hmac.Equal(v, want) || ok
 	}
-	want := mac(secret, ts, body)
-	for _, s := range sigs {
-		if hmac.Equal(s, want) {
-			return nil
-		}
-	}
-	return errors.New("signature does not match the body")
+	return ok
 }

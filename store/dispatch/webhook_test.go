@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -247,4 +248,22 @@ func TestRetryAfter(t *testing.T) {
 	assert.Equal(t, maxBackoff, retryAfter("3600", testNow))
 	assert.Equal(t, 30*time.Second, retryAfter(testNow.Add(30*time.Second).Format(http.TimeFormat), testNow))
 	assert.Equal(t, time.Duration(0), retryAfter("soon", testNow))
+}
+
+// A sender rotating its secret signs with both; either one matches, and a
+// signature over another timestamp does not.
+func TestSignatureWithSeveralV1(t *testing.T) {
+	body := []byte(`{"id":1}`)
+	oldSig := Sign([]byte("old"), 1741953600, body)
+	newSig := Sign([]byte("new"), 1741953600, body)
+	_, newV1, _ := strings.Cut(newSig, ",")
+	sig, err := ParseSignature(oldSig + "," + newV1)
+	require.NoError(t, err)
+	require.Equal(t, int64(1741953600), sig.T)
+	require.True(t, sig.Matches([]byte("old"), body))
+	require.True(t, sig.Matches([]byte("new"), body))
+	require.False(t, sig.Matches([]byte("other"), body))
+	later, err := ParseSignature("t=1741953601," + newV1)
+	require.NoError(t, err)
+	require.False(t, later.Matches([]byte("new"), body), "the timestamp is signed too")
 }

@@ -2,8 +2,6 @@ package web
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -227,34 +225,15 @@ func (s *Server) verify(secret []byte, header string, body []byte, now time.Time
 	if header == "" {
 		return "missing_signature", fmt.Sprintf("the %s header is missing; sign t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<body>\")>", HeaderSignature)
 	}
-	var ts string
-	var sigs [][]byte
-	for part := range strings.SplitSeq(header, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			if b, err := hex.DecodeString(v); err == nil {
-				sigs = append(sigs, b)
-			}
-		}
-	}
-	t, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || len(sigs) == 0 {
+	sig, err := dispatch.ParseSignature(header)
+	if err != nil {
 		return "bad_signature", fmt.Sprintf("the %s header must be t=<unix seconds>,v1=<hex signature>", HeaderSignature)
 	}
 	// The same scheme as Karton's outgoing webhooks (dispatch.Sign).
-	_, wantHex, _ := strings.Cut(dispatch.Sign(secret, t, body), ",v1=")
-	want, _ := hex.DecodeString(wantHex)
-	ok := false
-	for _, sig := range sigs {
-		ok = hmac.Equal(sig, want) || ok
-	}
-	if !ok {
+	if !sig.Matches(secret, body) {
 		return "bad_signature", "the signature does not match the body and the source's secret"
 	}
-	if d := now.Sub(time.Unix(t, 0)); d > s.opts.ReplayWindow || d < -s.opts.ReplayWindow {
+	if d := now.Sub(time.Unix(sig.T, 0)); d > s.opts.ReplayWindow || d < -s.opts.ReplayWindow {
 		return "stale_timestamp", fmt.Sprintf("the signature's timestamp is %s away from the server's clock (allowed: %s); a replayed request, or a clock to fix", d.Round(time.Second), s.opts.ReplayWindow)
 	}
 	return "", ""
