@@ -2,17 +2,13 @@ package store
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"mime/quotedprintable"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,12 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"karton/model"
 	"karton/store/dispatch"
+	"karton/store/dispatch/smtptest"
 	"karton/store/links"
 )
 
@@ -338,61 +334,25 @@ func TestDispatchGivesUpAfterMaxAttempts(t *testing.T) {
 	checkOutboxIndexes(t, f.s)
 }
 
-// smtpSink is an in-process SMTP server that keeps what it receives.
-type smtpSink struct {
-	mu    sync.Mutex
-	mails [][]byte
-}
-
-func (s *smtpSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{s}, nil }
-
-type smtpSession struct{ sink *smtpSink }
-
-func (s *smtpSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *smtpSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *smtpSession) Reset()                               {}
-func (s *smtpSession) Logout() error                        { return nil }
-func (s *smtpSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	s.sink.mu.Lock()
-	s.sink.mails = append(s.sink.mails, b)
-	s.sink.mu.Unlock()
-	return err
-}
-
 func TestDispatchSMTP(t *testing.T) {
 	f := newFixture(t, 30, 9)
 	f.approve(t)
-	sink := &smtpSink{}
-	srv := smtp.NewServer(sink)
-	srv.Domain = "localhost"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	box := smtptest.Start(t)
 	f.setConnector(t, model.Connector{Kind: model.ConnectorSMTP, Settings: map[string]string{
-		"host": "127.0.0.1", "port": strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), "tls": "none",
+		"host": "127.0.0.1", "port": strconv.Itoa(box.Port), "tls": "none",
 		"from": "news@gartenglueck.example", "unsubscribe_base": "https://gartenglueck.example/abmelden"}}, 1)
 	res := f.launch(t)
 	d := f.dispatcher(t, DispatcherOptions{ConnectorOptions: dispatch.Options{SMTP: dispatch.SMTPOptions{HELO: "karton.test"}}})
 	rep, err := d.RunOnce(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, res.Allowed, rep.Sent)
-	sink.mu.Lock()
-	defer sink.mu.Unlock()
-	require.Len(t, sink.mails, res.Allowed)
-	msg, err := mail.ReadMessage(bytes.NewReader(sink.mails[0]))
-	require.NoError(t, err)
-	unsub := msg.Header.Get("List-Unsubscribe")
+	mails := box.Received()
+	require.Len(t, mails, res.Allowed)
+	header, text := smtptest.Read(t, mails[0])
+	unsub := header.Get("List-Unsubscribe")
 	assert.True(t, strings.HasPrefix(unsub, "<https://gartenglueck.example/abmelden/u/"), unsub)
-	assert.Equal(t, "List-Unsubscribe=One-Click", msg.Header.Get("List-Unsubscribe-Post"))
-	assert.Contains(t, msg.Header.Get("Message-Id"), "@gartenglueck.example")
-	var body io.Reader = msg.Body
-	if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-		body = quotedprintable.NewReader(body)
-	}
-	text, err := io.ReadAll(body)
-	require.NoError(t, err)
+	assert.Equal(t, "List-Unsubscribe=One-Click", header.Get("List-Unsubscribe-Post"))
+	assert.Contains(t, header.Get("Message-Id"), "@gartenglueck.example")
 	assert.Contains(t, string(text), "Liebe Kundin")
 	link := strings.Trim(unsub, "<>")
 	assert.Contains(t, string(text), "Abmelden: "+link, "the link is in the body too")

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"mime/quotedprintable"
 	"net"
 	"net/http"
 	"net/mail"
@@ -14,18 +13,17 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"karton/model"
 	"karton/store"
 	"karton/store/dispatch"
+	"karton/store/dispatch/smtptest"
 	"karton/store/links"
 	"karton/store/web"
 )
@@ -33,65 +31,6 @@ import (
 // The acceptance tests of the wiring: `karton serve --http ADDR --no-ssh`
 // (the real binary) owns the store, sends the outbox through the smtp
 // connector to a local SMTP server and takes the answers on its listener.
-
-// mailbox is an in-process SMTP server that keeps what it receives.
-type mailbox struct {
-	mu    sync.Mutex
-	mails [][]byte
-}
-
-func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{box: m}, nil }
-
-func (m *mailbox) received() [][]byte {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([][]byte(nil), m.mails...)
-}
-
-type mailSession struct{ box *mailbox }
-
-func (s *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *mailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *mailSession) Reset()                               {}
-func (s *mailSession) Logout() error                        { return nil }
-
-func (s *mailSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.box.mu.Lock()
-	s.box.mails = append(s.box.mails, b)
-	s.box.mu.Unlock()
-	return nil
-}
-
-func startMailbox(t *testing.T) (*mailbox, int) {
-	t.Helper()
-	box := &mailbox{}
-	srv := smtp.NewServer(box)
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return box, ln.Addr().(*net.TCPAddr).Port
-}
-
-// readMail reads a mail as a mail client would: headers and decoded body.
-func readMail(t *testing.T, raw []byte) (mail.Header, string) {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	require.NoError(t, err)
-	var body io.Reader = msg.Body
-	if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-		body = quotedprintable.NewReader(msg.Body)
-	}
-	b, err := io.ReadAll(body)
-	require.NoError(t, err)
-	return msg.Header, string(b)
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -223,7 +162,8 @@ var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Reques
 // check` then denies with WITHDRAWN. The server stops within 5 s.
 func TestServeSendsAndTakesTheUnsubscribe(t *testing.T) {
 	bin := buildKarton(t)
-	box, port := startMailbox(t)
+	box := smtptest.Start(t)
+	port := box.Port
 	db := demoDB(t, 300)
 	useSMTP(t, db, port)
 	campaign, step := findCampaignStep(t, db, "draft", "Teaser-Mail")
@@ -238,12 +178,12 @@ func TestServeSendsAndTakesTheUnsubscribe(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	srv := startServer(t, bin, base, "--db", db, "serve", "--http", addr, "--no-ssh")
-	if !assert.Eventually(t, func() bool { return len(box.received()) >= launched.Allowed }, 60*time.Second, 50*time.Millisecond,
+	if !assert.Eventually(t, func() bool { return len(box.Received()) >= launched.Allowed }, 60*time.Second, 50*time.Millisecond,
 		"serve's dispatcher sends the launched messages") {
-		t.Fatalf("%d of %d mails; server:\n%s\n%s", len(box.received()), launched.Allowed, srv.out.String(), srv.err.String())
+		t.Fatalf("%d of %d mails; server:\n%s\n%s", len(box.Received()), launched.Allowed, srv.out.String(), srv.err.String())
 	}
 
-	h, body := readMail(t, box.received()[0])
+	h, body := smtptest.Read(t, box.Received()[0])
 	m := unsubscribeHeader.FindStringSubmatch(h.Get("List-Unsubscribe"))
 	require.Len(t, m, 2, "List-Unsubscribe: %q", h.Get("List-Unsubscribe"))
 	link := m[1]
@@ -309,7 +249,8 @@ func TestServeSendsAndTakesTheUnsubscribe(t *testing.T) {
 // confirmation email from the server.
 func TestServeDOIThroughSMTP(t *testing.T) {
 	bin := buildKarton(t)
-	box, port := startMailbox(t)
+	box := smtptest.Start(t)
+	port := box.Port
 	db := demoDB(t, 200)
 	useSMTP(t, db, port)
 	addr := freeAddr(t)
@@ -322,8 +263,8 @@ func TestServeDOIThroughSMTP(t *testing.T) {
 
 	out := mustRun(t, "--db", db, "consent", "request-doi", "--customer", "neu@example.de", "--purpose", "newsletter", "--via", "Newsletter", "--base", base)
 	assert.Contains(t, out, "confirmation email sent through Newsletter")
-	require.Len(t, box.received(), 1)
-	_, body := readMail(t, box.received()[0])
+	require.Len(t, box.Received(), 1)
+	_, body := smtptest.Read(t, box.Received()[0])
 	link := doiLinkIn.FindString(body)
 	require.True(t, strings.HasPrefix(link, base+links.PathDOI), body)
 
@@ -349,8 +290,8 @@ func TestServeDOIThroughSMTP(t *testing.T) {
 	answer, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(answer))
-	require.Eventually(t, func() bool { return len(box.received()) == 2 }, 10*time.Second, 20*time.Millisecond, "the server sent the sign-up's DOI email")
-	_, body = readMail(t, box.received()[1])
+	require.Eventually(t, func() bool { return len(box.Received()) == 2 }, 10*time.Second, 20*time.Millisecond, "the server sent the sign-up's DOI email")
+	_, body = smtptest.Read(t, box.Received()[1])
 	second := doiLinkIn.FindString(body)
 	require.True(t, strings.HasPrefix(second, base+links.PathDOI), body)
 	resp, err = http.Post(second, "application/x-www-form-urlencoded", strings.NewReader("confirm=yes"))

@@ -1,93 +1,27 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"mime/quotedprintable"
 	"net"
 	"net/http"
-	"net/mail"
 	"regexp"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"karton/model"
+	"karton/store/dispatch/smtptest"
 )
-
-// mailbox is an in-process SMTP server that keeps what it receives.
-type mailbox struct {
-	mu    sync.Mutex
-	mails [][]byte
-}
-
-func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{box: m}, nil }
-
-func (m *mailbox) received() [][]byte {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([][]byte(nil), m.mails...)
-}
-
-type mailSession struct{ box *mailbox }
-
-func (s *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *mailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (s *mailSession) Reset()                               {}
-func (s *mailSession) Logout() error                        { return nil }
-
-func (s *mailSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.box.mu.Lock()
-	s.box.mails = append(s.box.mails, b)
-	s.box.mu.Unlock()
-	return nil
-}
-
-func startMailbox(t *testing.T) (*mailbox, int) {
-	t.Helper()
-	box := &mailbox{}
-	srv := smtp.NewServer(box)
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return box, ln.Addr().(*net.TCPAddr).Port
-}
-
-// mailText reads a received mail as a mail client would: headers and the
-// decoded text body.
-func mailText(t *testing.T, raw []byte) (mail.Header, string) {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	require.NoError(t, err)
-	var body io.Reader = msg.Body
-	if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-		body = quotedprintable.NewReader(msg.Body)
-	}
-	b, err := io.ReadAll(body)
-	require.NoError(t, err)
-	return msg.Header, string(b)
-}
 
 var linkPattern = regexp.MustCompile(`https?://\S+/doi/[A-Za-z0-9_-]+`)
 
 // The acceptance test of the DOI flow: a request sends an email through
 // the smtp connector to a local SMTP server; the link in it confirms.
 func TestDOIEndToEndThroughSMTP(t *testing.T) {
-	box, port := startMailbox(t)
+	box := smtptest.Start(t)
+	port := box.Port
 	f := newFixture(t, fixtureOptions{
 		connector: model.Connector{Kind: model.ConnectorSMTP, Settings: map[string]string{
 			"host": "127.0.0.1", "port": strconv.Itoa(port), "tls": "none", "from": "news@gartenglueck.example", "from_name": "Gartenglück",
@@ -99,9 +33,9 @@ func TestDOIEndToEndThroughSMTP(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, res.Sent, res.NotSent)
 
-	mails := box.received()
+	mails := box.Received()
 	require.Len(t, mails, 1)
-	h, body := mailText(t, mails[0])
+	h, body := smtptest.Read(t, mails[0])
 	assert.Contains(t, h.Get("To"), "neu@example.de")
 	assert.Contains(t, h.Get("Subject"), "Please confirm")
 	assert.Empty(t, h.Get("List-Unsubscribe"), "a confirmation request is not marketing")
@@ -124,7 +58,7 @@ func TestDOIEndToEndThroughSMTP(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, out)
 	r := decodeEvents(t, out)
 	assert.Equal(t, "sent", r.Results[0].DOI, out)
-	require.Len(t, box.received(), 2)
+	require.Len(t, box.Received(), 2)
 }
 
 func TestDOIRequestReportsAnUnreachableRelay(t *testing.T) {
