@@ -96,13 +96,6 @@ func TestDOIAlteredOrForeignTokenIsRefused(t *testing.T) {
 	f := newFixture(t)
 	cid, res := requestDOI(t, f)
 	tok := tokenOf(res.URL)
-	flip := func(s string, i int) string {
-		c := byte('A')
-		if s[i] == 'A' {
-			c = 'B'
-		}
-		return s[:i] + string(c) + s[i+1:]
-	}
 	unsub, err := links.Unsubscribe(f.ts.URL, f.signer(t), f.message(cid, f.newsletter))
 	require.NoError(t, err)
 	other := newFixture(t)
@@ -242,11 +235,33 @@ func TestUnsubscribePageOffersTheChoices(t *testing.T) {
 	assert.Equal(t, before, f.snapshot(t), "an objection in force is not recorded twice")
 }
 
+// flip returns s with its i-th character replaced by another base64url
+// character; a fixed replacement would, now and then, equal the original
+// (the tokens differ from store to store) and alter nothing.
+func flip(s string, i int) string {
+	c := byte('A')
+	if s[i] == 'A' {
+		c = 'B'
+	}
+	return s[:i] + string(c) + s[i+1:]
+}
+
+func TestFlipAltersEveryPosition(t *testing.T) {
+	for _, s := range []string{"AAAA", "BBBB", "xxAB"} {
+		for i := range s {
+			got := flip(s, i)
+			assert.Len(t, got, len(s))
+			assert.NotEqual(t, s[i], got[i], "%q at %d", s, i)
+			assert.Equal(t, s[:i]+s[i+1:], got[:i]+got[i+1:], "%q at %d: only that character", s, i)
+		}
+	}
+}
+
 func TestUnsubscribeRefusesBadTokensAndHonoursExpiredOnes(t *testing.T) {
 	f := newFixture(t)
 	u := unsubscribeURL(t, f, f.cid, f.newsletter)
 	before := f.snapshot(t)
-	for _, bad := range []string{u[:len(u)-2] + "xx", f.ts.URL + "/u/nonsense"} {
+	for _, bad := range []string{flip(u, len(u)-2), f.ts.URL + "/u/nonsense"} {
 		resp, _ := do(t, http.MethodPost, bad, formType, []byte("List-Unsubscribe=One-Click"))
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	}
@@ -300,7 +315,7 @@ func TestClickRedirectsOnlyToRegisteredTargets(t *testing.T) {
 	for name, bad := range map[string]string{
 		"unregistered index": clickURL(t, f, 5, "https://evil.example.com/"),
 		"unregistered URL":   clickURL(t, f, 0, "https://evil.example.com/"),
-		"altered":            u[:len(u)-3] + "abc",
+		"altered":            flip(u, len(u)-3),
 		"unsubscribe token":  f.ts.URL + "/c/" + tokenOf(unsubscribeURL(t, f, f.cid, f.newsletter)),
 	} {
 		resp, _ := do(t, http.MethodGet, bad, "", nil)
