@@ -99,7 +99,7 @@ func normalizePhone(s, region string) (e164 string, mobile bool, err error) {
 	// pattern matching, which dominates bulk imports.
 	typ := phonenumbers.UNKNOWN
 	if plainPhone(t, region, num) {
-		typ = phonenumbers.GetNumberType(num)
+		typ = numberType(num)
 	}
 	if typ == phonenumbers.UNKNOWN {
 		// Not a plain shape, or not valid: the parser decides (and says why).
@@ -107,7 +107,7 @@ func normalizePhone(s, region string) (e164 string, mobile bool, err error) {
 		if err := phonenumbers.ParseToNumber(t, region, num); err != nil {
 			return "", false, fmt.Errorf("%q is not a phone number", s)
 		}
-		typ = phonenumbers.GetNumberType(num)
+		typ = numberType(num)
 	}
 	switch typ {
 	case phonenumbers.UNKNOWN:
@@ -134,7 +134,7 @@ func IsMobile(e164 string) bool {
 	if err := phonenumbers.ParseToNumber(e164, DefaultRegion, &num); err != nil {
 		return false
 	}
-	switch phonenumbers.GetNumberType(&num) {
+	switch numberType(&num) {
 	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
 		return true
 	}

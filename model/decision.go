@@ -339,11 +339,13 @@ func phoneFacts(s string) (valid, mobile bool) {
 		return false, false
 	}
 	var num phonenumbers.PhoneNumber
-	if phonenumbers.ParseToNumber(s, DefaultRegion, &num) != nil || !phonenumbers.IsValidNumber(&num) ||
-		phonenumbers.Format(&num, phonenumbers.E164) != s {
+	if phonenumbers.ParseToNumber(s, DefaultRegion, &num) != nil || phonenumbers.Format(&num, phonenumbers.E164) != s {
 		return false, false
 	}
-	switch phonenumbers.GetNumberType(&num) {
+	// Valid exactly when it has a type (IsValidNumber asks the same).
+	switch numberType(&num) {
+	case phonenumbers.UNKNOWN:
+		return false, false
 	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
 		return true, true
 	}
