@@ -1161,6 +1161,25 @@ type FinishInfo struct {
 	Err error
 }
 
+// lookAlikeResult is what findLookAlikes found.
+type lookAlikeResult struct {
+	pairs map[[2]model.CustomerID]SuggestionReason
+	err   error
+}
+
+// findLookAlikes compares the customers the import wrote with each other
+// and with the customers already in the store that it left alone.
+func (is *ImportSession) findLookAlikes() lookAlikeResult {
+	err := is.s.scanLookAlikes(is.alike, is.firstNew, func(id model.CustomerID) bool {
+		_, ok := is.touched[id]
+		return ok
+	})
+	if err != nil {
+		return lookAlikeResult{err: err}
+	}
+	return lookAlikeResult{pairs: is.alike.pairs()}
+}
+
 // Finish ends the session: it finishes the bulk load (if any), looks for
 // look-alikes of the customers the import created or changed, and stores
 // the batch record with an audit entry (not in a dry run). It returns the
@@ -1178,8 +1197,19 @@ func (is *ImportSession) Finish(ctx context.Context, info FinishInfo) (ImportBat
 		b.Status, b.Error = "failed", info.Err.Error()
 	}
 	slices.SortStableFunc(b.Rejections, func(x, y Rejection) int { return x.Line - y.Line })
+	// The search for look-alikes reads only customers the import did not
+	// write and the import's own keys, so it runs while a bulk load builds
+	// its indexes (on another core); the pairs are stored afterwards.
+	var alike chan lookAlikeResult
+	if !is.spec.DryRun && !is.alike.empty() {
+		alike = make(chan lookAlikeResult, 1)
+		go func() { alike <- is.findLookAlikes() }()
+	}
 	if is.bulk != nil {
 		if err := is.bulk.Finish(context.WithoutCancel(ctx), nil); err != nil {
+			if alike != nil {
+				<-alike
+			}
 			return *b, fmt.Errorf("import: build the customer indexes: %w", err)
 		}
 	}
@@ -1187,15 +1217,12 @@ func (is *ImportSession) Finish(ctx context.Context, info FinishInfo) (ImportBat
 		b.FinishedAt = is.s.now()
 		return *b, nil
 	}
-	if !is.alike.empty() {
-		err := is.s.scanLookAlikes(is.alike, is.firstNew, func(id model.CustomerID) bool {
-			_, ok := is.touched[id]
-			return ok
-		})
-		if err != nil {
-			return *b, fmt.Errorf("import: look for duplicates: %w", err)
+	if alike != nil {
+		found := <-alike
+		if found.err != nil {
+			return *b, fmt.Errorf("import: look for duplicates: %w", found.err)
 		}
-		n, err := is.s.storePairs(is.by, is.alike.pairs(), 0)
+		n, err := is.s.storePairs(is.by, found.pairs, 0)
 		if err != nil {
 			return *b, fmt.Errorf("import: store merge suggestions: %w", err)
 		}
