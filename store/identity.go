@@ -452,7 +452,13 @@ const maxLookAlikes = 4
 // hash map of that size spends its time in cache misses); pairs sorts the
 // list once and reads the groups off it.
 type lookAlikeIndex struct {
-	seed    maphash.Seed
+	seed maphash.Seed
+	// filed holds the entries in the order of filing, in chunks of
+	// lookAlikeChunk (a growing slice of two million entries would be
+	// copied over and over by the writer); sort moves them to entries.
+	filed [][]lookAlikeEntry
+	n     int // entries filed in all
+	// entries are the filed entries in key order, once sorted.
 	entries []lookAlikeEntry
 	// touched is how many entries the adds filed, sorted by key when the
 	// first probe comes (probes file theirs after them).
@@ -473,10 +479,19 @@ func newLookAlikeIndex() *lookAlikeIndex {
 	return &lookAlikeIndex{seed: maphash.MakeSeed()}
 }
 
+// lookAlikeChunk is the number of entries in a chunk of filed.
+const lookAlikeChunk = 1 << 15
+
 func (x *lookAlikeIndex) file(key uint64, why SuggestionReason, id model.CustomerID, touched bool) {
-	if key != 0 {
-		x.entries = append(x.entries, lookAlikeEntry{key: key, id: id, seq: uint32(len(x.entries)), why: why, touched: touched})
+	if key == 0 {
+		return
 	}
+	if k := len(x.filed); k == 0 || len(x.filed[k-1]) == lookAlikeChunk {
+		x.filed = append(x.filed, make([]lookAlikeEntry, 0, lookAlikeChunk))
+	}
+	last := &x.filed[len(x.filed)-1]
+	*last = append(*last, lookAlikeEntry{key: key, id: id, seq: uint32(x.n), why: why, touched: touched})
+	x.n++
 }
 
 // add files a customer the import created or changed.
@@ -489,6 +504,11 @@ func (x *lookAlikeIndex) add(c *model.Customer) {
 // sort puts the entries in key order, keeping the order of filing within
 // a key (the first filed gives a group its reason).
 func (x *lookAlikeIndex) sort() {
+	x.entries = slices.Grow(x.entries, x.n-len(x.entries))
+	for _, c := range x.filed {
+		x.entries = append(x.entries, c...)
+	}
+	x.filed = nil
 	slices.SortFunc(x.entries, func(a, b lookAlikeEntry) int {
 		switch {
 		case a.key < b.key:
@@ -535,7 +555,7 @@ func (x *lookAlikeIndex) probe(c *model.Customer) {
 }
 
 // empty reports whether nothing was filed.
-func (x *lookAlikeIndex) empty() bool { return len(x.entries) == 0 }
+func (x *lookAlikeIndex) empty() bool { return x.n == 0 }
 
 // pairs lists the suggestions: every pair of a group of at most
 // maxLookAlikes customers with at least one touched member. A customer

@@ -140,3 +140,29 @@ func TestCommonNamesAreNotSuggested(t *testing.T) {
 	assert.Equal(t, 1, b.Suggestions)
 	assert.Len(t, suggestionsOf(t, s), 1)
 }
+
+// The look-alike list files its entries in chunks; groups that span
+// chunks, and entries filed after a probe's sort, still pair up.
+func TestLookAlikeIndexPairsAcrossChunks(t *testing.T) {
+	x := newLookAlikeIndex()
+	assert.True(t, x.empty())
+	n := 2*lookAlikeChunk + 10
+	for i := 1; i <= n; i++ {
+		x.file(uint64(i), ReasonNamePostcode, model.CustomerID(i), true)
+	}
+	x.file(0, ReasonNamePostcode, 999999, true) // no key: not filed
+	x.file(7, ReasonNameBirthDate, model.CustomerID(n+1), true)
+	x.file(uint64(lookAlikeChunk+3), ReasonNameBirthDate, model.CustomerID(n+2), true)
+	assert.False(t, x.empty())
+	assert.Equal(t, n+2, x.n)
+
+	x.sort()
+	x.touched = len(x.entries)
+	x.file(uint64(n), ReasonNameBirthDate, model.CustomerID(n+3), false) // as a probe files
+	assert.Equal(t, map[[2]model.CustomerID]SuggestionReason{
+		{7, model.CustomerID(n + 1)}:                                    ReasonNamePostcode, // the first filed gives the reason
+		{model.CustomerID(lookAlikeChunk + 3), model.CustomerID(n + 2)}: ReasonNamePostcode,
+		{model.CustomerID(n), model.CustomerID(n + 3)}:                  ReasonNamePostcode,
+	}, x.pairs())
+	assert.Len(t, x.entries, n+3, "every filing is in the sorted list once")
+}
