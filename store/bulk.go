@@ -89,6 +89,7 @@ type BulkLoad struct {
 	// the keys go to the spill files when it commits, the email hashes
 	// are forgotten if it rolls back.
 	txKeys        [numDeferred][]byte
+	spiller       *spiller // started by the first Update
 	txCreated     int
 	pendingEmails *[]uint64
 }
@@ -167,12 +168,71 @@ func (b *BulkLoad) Update(by model.Actor, fn func(tx *Tx) error) error {
 		return err
 	}
 	b.created += b.txCreated
-	for i := range b.txKeys {
-		if err := b.spills.write(i, b.txKeys[i]); err != nil {
-			return fmt.Errorf("bulk load: keep index keys: %w", err)
-		}
+	if b.spiller == nil {
+		b.spiller = startSpiller(b.spills)
+	}
+	// The keys go to the spill files while the next transaction runs.
+	var err2 error
+	b.txKeys, err2 = b.spiller.hand(b.txKeys)
+	if err2 != nil {
+		return fmt.Errorf("bulk load: keep index keys: %w", err2)
 	}
 	return nil
+}
+
+// spiller writes the keys of committed transactions to the spill files on
+// a goroutine of its own, one transaction's keys at a time, so that the
+// load's writer does not wait for the file writes.
+type spiller struct {
+	q    chan [numDeferred][]byte // keys to write
+	back chan [numDeferred][]byte // emptied buffers
+	done chan error               // the first write error, when q closes
+	err  error                    // a write error seen so far (by hand)
+	fail chan error               // the goroutine reports a write error early
+}
+
+func startSpiller(spills *spillSet) *spiller {
+	sp := &spiller{q: make(chan [numDeferred][]byte, 1), back: make(chan [numDeferred][]byte, 2),
+		done: make(chan error, 1), fail: make(chan error, 1)}
+	sp.back <- [numDeferred][]byte{} // the spare set: one transaction's keys in flight
+	go func() {
+		var err error
+		for bufs := range sp.q {
+			for i := range bufs {
+				if err == nil {
+					if err = spills.write(i, bufs[i]); err != nil {
+						sp.fail <- err
+					}
+				}
+				bufs[i] = bufs[i][:0]
+			}
+			sp.back <- bufs
+		}
+		sp.done <- err
+	}()
+	return sp
+}
+
+// hand passes keys on to be written and returns an empty set of buffers
+// for the next transaction (waiting, if need be, for the previous set to
+// be written). It reports a write error as soon as it is known.
+func (sp *spiller) hand(keys [numDeferred][]byte) ([numDeferred][]byte, error) {
+	sp.q <- keys
+	next := <-sp.back
+	select {
+	case sp.err = <-sp.fail:
+	default:
+	}
+	return next, sp.err
+}
+
+// stop waits for the last keys to be written and returns the first error.
+func (sp *spiller) stop() error {
+	if sp == nil {
+		return nil
+	}
+	close(sp.q)
+	return <-sp.done
 }
 
 // Finish adds the load's customers to the deferred indexes, clears the
@@ -187,6 +247,9 @@ func (b *BulkLoad) Finish(ctx context.Context, progress func(done, total int)) e
 	b.done = true
 	defer b.s.bulk.Store(nil)
 	defer b.spills.close()
+	if err := b.spiller.stop(); err != nil {
+		return fmt.Errorf("bulk load: keep index keys: %w", err)
+	}
 	b.emails, b.collide = nil, nil // no more inserts: let the memory go
 	// Customers written again after their first transaction: their
 	// collected keys may be stale, so take the keys from the record.
