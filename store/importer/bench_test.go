@@ -123,7 +123,7 @@ func benchImportCustomers(b *testing.B, n int, bulk BulkMode) {
 		b.StopTimer()
 		st := benchStore(b, b.TempDir())
 		b.StartTimer()
-		rep, err := Run(context.Background(), st, admin, src, Options{Entity: store.ImportCustomers, Source: "shop", Bulk: bulk})
+		rep, err := Run(context.Background(), st, admin, src, Options{Entity: store.ImportCustomers, Source: "shop", Bulk: bulk, BatchSize: benchBatchOf("KARTON_BENCH_CBATCH")})
 		b.StopTimer()
 		require.NoError(b, err)
 		require.Equal(b, n-n/1000, rep.Created)
