@@ -601,7 +601,7 @@ func (s *Store) buildIndexes(ctx context.Context, spills *spillSet, extra *[numD
 		if si.err != nil {
 			return fmt.Errorf("build index %s: read the collected keys: %w", name, si.err)
 		}
-		buf, offs := si.buf, si.offs
+		buf, off := si.buf, 0
 		if fresh {
 			err := s.update(by, owner, func(t *Tx) error {
 				if err := t.tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
@@ -614,29 +614,27 @@ func (s *Store) buildIndexes(ctx context.Context, spills *spillSet, extra *[numD
 				return fmt.Errorf("rebuild index %s: %w", name, err)
 			}
 		}
-		for len(offs) > 0 {
+		for off < len(buf) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			n := min(len(offs), indexWriteBatch)
-			batch := offs[:n]
 			err := s.update(by, owner, func(t *Tx) error {
 				b := t.tx.Bucket(name)
 				b.FillPercent = 0.9 // sorted appends; leave room for later changes
-				for _, off := range batch {
-					k, v, _ := entryAt(buf, int(off))
+				for n := 0; n < indexWriteBatch && off < len(buf); n++ {
+					k, v, next := entryAt(buf, off)
 					if err := b.Put(k, v); err != nil {
 						return err
 					}
+					off = next
 				}
 				return nil
 			})
 			if err != nil {
 				return fmt.Errorf("build index %s: %w", name, err)
 			}
-			offs = offs[n:]
 		}
-		done += int64(len(buf))
+		done += int64(si.size)
 		if progress != nil {
 			progress(int(done), int(total))
 		}
@@ -644,12 +642,14 @@ func (s *Store) buildIndexes(ctx context.Context, spills *spillSet, extra *[numD
 	return nil
 }
 
-// sortedIndex is one deferred index's entries in key order: offsets into
-// buf.
+// sortedIndex is one deferred index's entries, laid out in key order in
+// buf (so that the writer reads them front to back, not all over a few
+// hundred megabytes); size is the length of the entries collected, stale
+// ones included, for the progress count.
 type sortedIndex struct {
 	i    int
 	buf  []byte
-	offs []uint32
+	size int
 	err  error
 }
 
@@ -677,5 +677,10 @@ func sortIndex(spills *spillSet, extra *[numDeferred][]byte, drop func(i int, ke
 			return bytes.Compare(kx, ky)
 		})
 	}
-	return sortedIndex{i: i, buf: buf, offs: offs}
+	out := make([]byte, 0, len(buf))
+	for _, off := range offs {
+		k, v, _ := entryAt(buf, int(off))
+		out = appendEntry(out, k, v)
+	}
+	return sortedIndex{i: i, buf: out, size: len(buf)}
 }
