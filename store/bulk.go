@@ -90,6 +90,7 @@ type BulkLoad struct {
 	// are forgotten if it rolls back.
 	txKeys        [numDeferred][]byte
 	spiller       *spiller // started by the first Update
+	scratch       []byte   // deferCustomer builds keys in it
 	txCreated     int
 	pendingEmails *[]uint64
 }
@@ -366,10 +367,20 @@ func isRewritten(rw map[model.CustomerID]struct{}, i int, key, val []byte) bool 
 // deferredKeys visits a customer's entries of the deferred indexes, the
 // same entries putUniqueIndexes and writeCustomer maintain.
 func deferredKeys(c *model.Customer, texts *indexTexts, fn func(i int, key, val []byte)) {
+	deferredKeysInto(c, texts, nil, fn)
+}
+
+// deferredKeysInto is deferredKeys building the keys in scratch (see
+// eachIndexKeyInto); it returns scratch for the next call.
+func deferredKeysInto(c *model.Customer, texts *indexTexts, scratch []byte, fn func(i int, key, val []byte)) []byte {
 	if e := model.NormalizeEmail(c.Email); e != "" && !c.Erased {
-		fn(diEmail, []byte(e), u64(uint64(c.ID)))
+		start := len(scratch)
+		scratch = append(scratch, e...)
+		end := len(scratch)
+		scratch = appendU64(scratch, uint64(c.ID))
+		fn(diEmail, scratch[start:end:end], scratch[end:len(scratch):len(scratch)])
 	}
-	eachIndexKeyWith(c, texts, func(i int, k []byte) { fn(i, k, nil) })
+	return eachIndexKeyInto(c, texts, scratch, func(i int, k []byte) { fn(i, k, nil) })
 }
 
 // deferCustomer is writeCustomer's part in a bulk load for customers the
@@ -381,7 +392,7 @@ func (b *BulkLoad) deferCustomer(cc *cachedCustomer) {
 		return
 	}
 	b.txCreated++
-	deferredKeys(cc.cur, cc.texts(), func(i int, key, val []byte) { b.txKeys[i] = appendEntry(b.txKeys[i], key, val) })
+	b.scratch = deferredKeysInto(cc.cur, cc.texts(), b.scratch[:0], func(i int, key, val []byte) { b.txKeys[i] = appendEntry(b.txKeys[i], key, val) })
 }
 
 // owns reports whether the customer was created by this load.

@@ -334,8 +334,22 @@ func indexTextsOf(c *model.Customer) indexTexts {
 // eachIndexKeyWith is eachIndexKey with the folded texts known (texts may
 // be nil).
 func eachIndexKeyWith(c *model.Customer, texts *indexTexts, fn func(i int, key []byte)) {
-	fn(diActivity, activityIndexKey(c))
-	fn(diValue, valueIndexKey(c))
+	eachIndexKeyInto(c, texts, nil, fn)
+}
+
+// eachIndexKeyInto is eachIndexKeyWith building the keys one after another
+// in scratch, which it returns (grown) for the next call. A key stays
+// valid until scratch is used again; with a nil scratch, for good.
+func eachIndexKeyInto(c *model.Customer, texts *indexTexts, scratch []byte, fn func(i int, key []byte)) []byte {
+	mark := len(scratch)
+	key := func(i int) {
+		fn(i, scratch[mark:len(scratch):len(scratch)])
+		mark = len(scratch)
+	}
+	scratch = appendActivityIndexKey(scratch, c)
+	key(diActivity)
+	scratch = appendValueIndexKey(scratch, c)
+	key(diValue)
 	var x indexTexts
 	if texts != nil {
 		x = *texts
@@ -344,22 +358,28 @@ func eachIndexKeyWith(c *model.Customer, texts *indexTexts, fn func(i int, key [
 	}
 	// Erased people keep a place in the name order (so every index
 	// holds every customer) under a key that says nothing about them.
-	fn(diName, textKey(x.name, c.ID))
+	scratch = appendTextKey(scratch, x.name, c.ID)
+	key(diName)
 	if c.Erased {
-		return
+		return scratch
 	}
 	if c.FirstName != "" || c.LastName != "" {
-		fn(diFirstName, textKey(x.firstName, c.ID))
+		scratch = appendTextKey(scratch, x.firstName, c.ID)
+		key(diFirstName)
 	}
 	if c.Phone != "" {
-		fn(diPhone, textKey(c.Phone, c.ID))
+		scratch = appendTextKey(scratch, c.Phone, c.ID)
+		key(diPhone)
 	}
 	if c.Address.City != "" {
-		fn(diCity, textKey(x.city, c.ID))
+		scratch = appendTextKey(scratch, x.city, c.ID)
+		key(diCity)
 	}
 	for _, tag := range c.Tags {
-		fn(diTag, textKey(strings.ToLower(strings.TrimSpace(tag)), c.ID))
+		scratch = appendTextKey(scratch, strings.ToLower(strings.TrimSpace(tag)), c.ID)
+		key(diTag)
 	}
+	return scratch
 }
 
 // sameIndexedText reports whether every field the text indexes of

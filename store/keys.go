@@ -181,7 +181,10 @@ func splitActivityKey(k []byte) (cid uint64, at time.Time, id uint64, ok bool) {
 // textKey is a folded text, a 0x00 separator and the customer id; used by
 // the name, city, tag and phone indexes.
 func textKey(text string, cid model.CustomerID) []byte {
-	b := make([]byte, 0, len(text)+9)
+	return appendTextKey(make([]byte, 0, len(text)+9), text, cid)
+}
+
+func appendTextKey(b []byte, text string, cid model.CustomerID) []byte {
 	b = append(b, text...)
 	b = append(b, 0)
 	return appendU64(b, uint64(cid))
@@ -204,11 +207,17 @@ func firstNameKey(c *model.Customer) []byte {
 }
 
 func activityIndexKey(c *model.Customer) []byte {
-	return appendU64(u64(timeKey(c.LastActivityAt)), uint64(c.ID))
+	return appendActivityIndexKey(make([]byte, 0, 16), c)
 }
 
-func valueIndexKey(c *model.Customer) []byte {
-	return appendU64(u64(signedKey(int64(c.Revenue))), uint64(c.ID))
+func appendActivityIndexKey(b []byte, c *model.Customer) []byte {
+	return appendU64(appendU64(b, timeKey(c.LastActivityAt)), uint64(c.ID))
+}
+
+func valueIndexKey(c *model.Customer) []byte { return appendValueIndexKey(make([]byte, 0, 16), c) }
+
+func appendValueIndexKey(b []byte, c *model.Customer) []byte {
+	return appendU64(appendU64(b, signedKey(int64(c.Revenue))), uint64(c.ID))
 }
 
 func sourceKey(source, ext string) []byte {

@@ -3,10 +3,13 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"karton/model"
 )
 
 func TestSpillerWritesEveryTransactionsKeysInOrder(t *testing.T) {
@@ -58,5 +61,36 @@ func TestSpillerReportsAFailedWrite(t *testing.T) {
 	require.Error(t, stopErr, "stop reports the failure")
 	if handErr != nil {
 		assert.ErrorIs(t, handErr, stopErr)
+	}
+}
+
+// A bulk load builds each customer's index keys in one reused buffer; the
+// entries must be those built one by one.
+func TestDeferredKeysInAReusedBufferAreTheSame(t *testing.T) {
+	customers := []model.Customer{
+		{ID: 1, FirstName: "Jörg", LastName: "Müller", Email: "Joerg@Example.de", Phone: "+4915112345678", Address: model.Address{City: "Köln"}, Tags: []string{" VIP ", "b2b"}},
+		{ID: 2, Company: "Beispiel GmbH", Email: "info@beispiel.de", Revenue: 12345},
+		{ID: 3, Email: "nur@mail.de"},
+		{ID: 4, FirstName: "Erika", LastName: "Mustermann", Email: "erika@example.de", Erased: true},
+		{ID: 1 << 40, LastName: "Lang", Address: model.Address{City: "Berlin"}, Tags: []string{strings.Repeat("t", 300)}},
+	}
+	type entry struct {
+		i        int
+		key, val string
+	}
+	var scratch []byte
+	for _, c := range customers {
+		var want, got []entry
+		deferredKeys(&c, nil, func(i int, k, v []byte) { want = append(want, entry{i, string(k), string(v)}) })
+		scratch = deferredKeysInto(&c, nil, scratch[:0], func(i int, k, v []byte) { got = append(got, entry{i, string(k), string(v)}) })
+		assert.Equal(t, want, got, "customer %d", c.ID)
+		require.NotEmpty(t, want)
+
+		var kept [][]byte // keys built without a scratch buffer stay valid
+		eachIndexKeyWith(&c, nil, func(i int, k []byte) { kept = append(kept, k) })
+		var fresh [][]byte
+		eachIndexKeyWith(&c, nil, func(i int, k []byte) { fresh = append(fresh, bytes.Clone(k)) })
+		assert.Equal(t, fresh, kept)
+		assert.Equal(t, textKey(indexTextsOf(&c).name, c.ID), kept[2], "the name key")
 	}
 }
