@@ -72,6 +72,25 @@ func groupThousands(v int64) string {
 	return b.String()
 }
 
+// dropGroupSeparators removes the thousands separators an amount may
+// hold: '.', ',', ' ', a no-break space and '\''. Most amounts have none and
+// come back as they are, without an allocation.
+func dropGroupSeparators(s string) string {
+	if !strings.ContainsAny(s, ".,' \u00a0") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch r {
+		case '.', ',', ' ', '\u00a0', '\'':
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // ParseMoney reads an amount typed by a person: "12", "12.5", "1,234.56"
 // (English) or "1.234,56" (German). The decimal separator is the last '.' or
 // ',' followed by one or two digits.
@@ -91,8 +110,11 @@ func ParseMoney(s string) (Money, error) {
 	if i := strings.LastIndexAny(t, ".,"); i >= 0 && len(t)-i-1 <= 2 && len(t)-i-1 >= 1 {
 		intPart, frac = t[:i], t[i+1:]
 	}
-	intPart = strings.NewReplacer(".", "", ",", "", " ", "", "\u00a0", "", "'", "").Replace(intPart)
+	intPart = dropGroupSeparators(intPart)
 	if intPart == "" {
+		if frac == "" { // "-", "." and the like hold no digits
+			return 0, fmt.Errorf("%q is not an amount", s)
+		}
 		intPart = "0"
 	}
 	whole, err := strconv.ParseInt(intPart, 10, 64)
