@@ -88,9 +88,16 @@ type BulkLoad struct {
 	// txKeys and pendingEmails hold what the running transaction added:
 	// the keys go to the spill files when it commits, the email hashes
 	// are forgotten if it rolls back.
-	txKeys        [numDeferred][]byte
-	spiller       *spiller // started by the first Update
-	scratch       []byte   // deferCustomer builds keys in it
+	txKeys  [numDeferred][]byte
+	spiller *spiller // started by the first Update
+	// moved holds, for each customer the load did not create whose
+	// activity or value key changed, the keys the indexes hold (from
+	// before the load) and the latest ones; Finish moves them all in key
+	// order, instead of every transaction moving its customers' keys all
+	// over both indexes. txMoved is the running transaction's share.
+	moved         map[model.CustomerID]keyMove
+	txMoved       []noted
+	scratch       []byte // deferCustomer builds keys in it
 	txCreated     int
 	pendingEmails *[]uint64
 }
@@ -99,7 +106,9 @@ type BulkLoad struct {
 // only through the load (Store.Update returns ErrBulkLoad), and customers
 // the load creates are missing from the email, name, first-name, phone,
 // city, tag, activity and value indexes: lists by name, searches and
-// lookups by email do not show them yet. Everything else — records, ids,
+// lookups by email do not show them yet. Customers that existed before
+// keep their places in the activity and value indexes until Finish moves
+// the keys of those the load changed. Everything else — records, ids,
 // aggregates, consent ledger, counters, audit chain, the other indexes — is
 // written as usual, and email addresses stay unique.
 //
@@ -110,7 +119,8 @@ func (s *Store) BeginBulkLoad(by model.Actor) (*BulkLoad, error) {
 	if err := by.Require(model.PermEditCustomers, "load customers in bulk"); err != nil {
 		return nil, err
 	}
-	b := &BulkLoad{s: s, by: by, seed: maphash.MakeSeed(), emails: make(map[uint64]model.CustomerID), rewritten: make(map[model.CustomerID]struct{})}
+	b := &BulkLoad{s: s, by: by, seed: maphash.MakeSeed(), emails: make(map[uint64]model.CustomerID), rewritten: make(map[model.CustomerID]struct{}),
+		moved: make(map[model.CustomerID]keyMove)}
 	if !s.bulk.CompareAndSwap(nil, b) {
 		return nil, ErrBulkLoad
 	}
@@ -159,6 +169,7 @@ func (b *BulkLoad) Update(by model.Actor, fn func(tx *Tx) error) error {
 		b.txKeys[i] = b.txKeys[i][:0]
 	}
 	b.txCreated = 0
+	b.txMoved = b.txMoved[:0]
 	err := b.s.update(by, b, fn)
 	b.pendingEmails = nil
 	if err != nil {
@@ -169,6 +180,14 @@ func (b *BulkLoad) Update(by model.Actor, fn func(tx *Tx) error) error {
 		return err
 	}
 	b.created += b.txCreated
+	for _, n := range b.txMoved {
+		m, ok := b.moved[n.id]
+		if !ok {
+			m.from = n.from
+		}
+		m.to = n.to
+		b.moved[n.id] = m
+	}
 	if b.spiller == nil {
 		b.spiller = startSpiller(b.spills)
 	}
@@ -179,6 +198,81 @@ func (b *BulkLoad) Update(by model.Actor, fn func(tx *Tx) error) error {
 		return fmt.Errorf("bulk load: keep index keys: %w", err2)
 	}
 	return nil
+}
+
+// keyMove is a customer's activity and value keys: those in the indexes
+// and those its record now has.
+type keyMove struct{ from, to aggKeys }
+
+// aggKeys are the activity and value index keys of a customer (sixteen
+// bytes each: time or amount, then the id).
+type aggKeys [2][16]byte
+
+func aggKeysOf(c *model.Customer) aggKeys {
+	var k aggKeys
+	appendActivityIndexKey(k[0][:0], c)
+	appendValueIndexKey(k[1][:0], c)
+	return k
+}
+
+// noted is a customer's change of keys in one transaction.
+type noted struct {
+	id       model.CustomerID
+	from, to aggKeys
+}
+
+// noteMove records that a customer the load did not create was written
+// (old is its record before the transaction).
+func (b *BulkLoad) noteMove(old, cur *model.Customer) {
+	if old == nil || b.owns(cur.ID) {
+		return
+	}
+	from, to := aggKeysOf(old), aggKeysOf(cur)
+	if from != to {
+		b.txMoved = append(b.txMoved, noted{id: cur.ID, from: from, to: to})
+	}
+}
+
+// moveKeys deletes the moved customers' old activity and value keys, in
+// key order, and returns their new keys as entries for buildIndexes.
+func (b *BulkLoad) moveKeys(ctx context.Context) (adds [2][]byte, err error) {
+	if len(b.moved) == 0 {
+		return adds, nil
+	}
+	var dels [2][][16]byte
+	for _, m := range b.moved {
+		for i := range 2 {
+			if m.from[i] != m.to[i] {
+				dels[i] = append(dels[i], m.from[i])
+				adds[i] = appendEntry(adds[i], m.to[i][:], nil)
+			}
+		}
+	}
+	b.moved = nil
+	for i, name := range [2][]byte{bCustActivity, bCustValue} {
+		keys := dels[i]
+		slices.SortFunc(keys, func(x, y [16]byte) int { return bytes.Compare(x[:], y[:]) })
+		for len(keys) > 0 {
+			if err := ctx.Err(); err != nil {
+				return adds, err
+			}
+			n := min(len(keys), indexWriteBatch)
+			err := b.s.update(b.by, b, func(t *Tx) error {
+				bk := t.tx.Bucket(name)
+				for _, k := range keys[:n] {
+					if err := bk.Delete(k[:]); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return adds, fmt.Errorf("move index keys in %s: %w", name, err)
+			}
+			keys = keys[n:]
+		}
+	}
+	return adds, nil
 }
 
 // spiller writes the keys of committed transactions to the spill files on
@@ -280,6 +374,12 @@ func (b *BulkLoad) Finish(ctx context.Context, progress func(done, total int)) e
 			return err
 		}
 	}
+	adds, err := b.moveKeys(ctx)
+	if err != nil {
+		return err
+	}
+	extra[diActivity] = append(extra[diActivity], adds[0]...)
+	extra[diValue] = append(extra[diValue], adds[1]...)
 	stale := func(i int, key, val []byte) bool { return isRewritten(b.rewritten, i, key, val) }
 	if err := b.s.buildIndexes(ctx, b.spills, &extra, stale, false, b.by, progress); err != nil {
 		return err

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -234,4 +235,72 @@ func TestInterruptedBulkLoadIsRepairedByRebuild(t *testing.T) {
 	res, err := s.VerifyAudit()
 	require.NoError(t, err)
 	assert.True(t, res.OK)
+}
+
+// touchExisting adds purchases and interactions to customers 1..n (which
+// exist before a load) over several transactions, renames one of them and
+// tries one transaction that fails.
+func touchExisting(t *testing.T, update func(by model.Actor, fn func(tx *Tx) error) error, n int) {
+	t.Helper()
+	for round := range 3 {
+		require.NoError(t, update(admin, func(tx *Tx) error {
+			for id := 1 + round; id <= n; id += 2 {
+				at := testNow.Add(-time.Duration(1000-round*100-id) * time.Minute)
+				if err := tx.AddPurchase(&model.Purchase{CustomerID: model.CustomerID(id), OrderID: fmt.Sprintf("x%d-%d", round, id), Source: "shop", At: at, Amount: model.Money(1000 + id)}); err != nil {
+					return err
+				}
+				if err := tx.AddInteraction(&model.Interaction{CustomerID: model.CustomerID(id), Kind: model.InteractionVisit, Channel: model.KindWeb, At: at.Add(time.Minute)}); err != nil {
+					return err
+				}
+			}
+			if round == 1 {
+				// Its name and its aggregates change in one transaction.
+				return tx.UpdateCustomer(4, func(c *model.Customer) error { c.LastName = "Umbenannt"; return nil })
+			}
+			return nil
+		}))
+	}
+	err := update(admin, func(tx *Tx) error {
+		if err := tx.AddPurchase(&model.Purchase{CustomerID: 3, OrderID: "rolled-back", Source: "shop", At: testNow.Add(-time.Minute), Amount: 99999}); err != nil {
+			return err
+		}
+		return errors.New("the transaction fails")
+	})
+	require.Error(t, err)
+}
+
+func TestBulkLoadMovesTheActivityAndValueKeysOfTouchedCustomersAtTheEnd(t *testing.T) {
+	plain, _ := openTest(t)
+	loadCustomers(t, plain.Update, 0, 12, 12)
+	touchExisting(t, plain.Update, 12)
+
+	bulk, _ := openTest(t)
+	loadCustomers(t, bulk.Update, 0, 12, 12)
+	before := indexDump(t, bulk)
+	bl, err := bulk.BeginBulkLoad(admin)
+	require.NoError(t, err)
+	touchExisting(t, bl.Update, 12)
+	during := indexDump(t, bulk)
+	assert.Equal(t, before["cust_activity"], during["cust_activity"], "until the end the keys stay where they were")
+	assert.Equal(t, before["cust_value"], during["cust_value"])
+	assert.NotEqual(t, before["cust_name"], during["cust_name"], "the rename is indexed at once")
+	require.NoError(t, bl.Finish(context.Background(), nil))
+
+	want, got := indexDump(t, plain), indexDump(t, bulk)
+	assert.Equal(t, want, got)
+	assert.NotEqual(t, before["cust_value"], got["cust_value"], "the keys moved")
+
+	// Interrupted before the end, the marker leads to a rebuild that also
+	// puts the moved keys right.
+	crashed, _ := openTest(t)
+	loadCustomers(t, crashed.Update, 0, 12, 12)
+	bl, err = crashed.BeginBulkLoad(admin)
+	require.NoError(t, err)
+	touchExisting(t, bl.Update, 12)
+	crashed.bulk.Store(nil) // the process died: Finish never ran
+	pending, err := crashed.BulkLoadPending()
+	require.NoError(t, err)
+	require.True(t, pending)
+	require.NoError(t, crashed.RebuildCustomerIndexes(context.Background(), admin))
+	assert.Equal(t, want, indexDump(t, crashed))
 }

@@ -417,9 +417,18 @@ func (t *Tx) writeCustomer(cc *cachedCustomer) error {
 	}
 	// Nothing after the flush changes the cached customer, so the state
 	// just written becomes the stored one without a copy.
+	if t.bulk != nil {
+		// A bulk load moves the activity and value keys of the customers
+		// it did not create at its end, all in key order (see movedKeys).
+		t.bulk.noteMove(cc.old, cc.cur)
+	}
 	if cc.old != nil && sameIndexedText(cc.old, cc.cur) {
 		// Only aggregates changed (an interaction, a purchase): only the
 		// activity and value keys can move, and folding names is skipped.
+		if t.bulk != nil {
+			cc.old, cc.dirty = cc.cur, false
+			return nil
+		}
 		if o, c := activityIndexKey(cc.old), activityIndexKey(cc.cur); !bytes.Equal(o, c) {
 			t.addIndexOp(diActivity, o, true)
 			t.addIndexOp(diActivity, c, false)
@@ -436,6 +445,9 @@ func (t *Tx) writeCustomer(cc *cachedCustomer) error {
 		eachIndexKey(cc.old, func(i int, k []byte) { oldKeys[i] = append(oldKeys[i], k) })
 	}
 	eachIndexKeyWith(cc.cur, cc.texts(), func(i int, k []byte) { newKeys[i] = append(newKeys[i], k) })
+	if t.bulk != nil {
+		oldKeys[diActivity], oldKeys[diValue], newKeys[diActivity], newKeys[diValue] = nil, nil, nil, nil
+	}
 	for i := range oldKeys {
 		for _, k := range oldKeys[i] {
 			if !containsKey(newKeys[i], k) {

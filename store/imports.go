@@ -181,9 +181,10 @@ type ImportSpec struct {
 	// CreateMissing lets a purchase, interaction or consent event whose
 	// customer matches nobody create that customer from its reference.
 	CreateMissing bool
-	// Bulk writes new customers through a bulk load (BeginBulkLoad): much
-	// faster for large first loads, but other writers wait until the import
-	// ends and the new customers appear in lists only then.
+	// Bulk writes through a bulk load (BeginBulkLoad): much faster for
+	// large loads, but other writers wait until the import ends, new
+	// customers appear in lists only then, and lists ordered by last
+	// activity or value show the touched customers where they were.
 	Bulk bool
 	// MaxRejections is how many rejections the batch record keeps (default
 	// 1000); OnReject, if set, sees every one as it happens (to write a

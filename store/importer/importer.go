@@ -67,9 +67,11 @@ type Options struct {
 	// CreateMissing lets purchases, interactions and consent events create
 	// a customer that matches nobody, from the reference they carry.
 	CreateMissing bool
-	// Bulk writes new customers through the store's bulk load; BulkAuto
-	// does so for customer files above 8 MB. Other writers wait while a
-	// bulk load runs.
+	// Bulk writes through the store's bulk load: new customers join the
+	// sorted indexes at the end, and so do the moved activity and value
+	// keys of the customers a purchase or interaction file touches.
+	// BulkAuto does so for customer, purchase and interaction files above
+	// 8 MB. Other writers wait while a bulk load runs.
 	Bulk BulkMode
 
 	// Cluster writes large purchase and interaction files in customer
@@ -101,7 +103,7 @@ const (
 	BulkOn
 )
 
-// bulkAutoBytes is the customer file size from which BulkAuto bulk-loads.
+// bulkAutoBytes is the file size from which BulkAuto bulk-loads.
 const bulkAutoBytes = 8 << 20
 
 // Progress reports a running import.
@@ -301,7 +303,7 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 		return store.ImportBatch{}, err
 	}
 	bulk := opts.Bulk == BulkOn || (opts.Bulk == BulkAuto && src.Size >= bulkAutoBytes &&
-		(opts.Entity == store.ImportCustomers || opts.CreateMissing))
+		(opts.Entity == store.ImportCustomers || opts.Entity == store.ImportPurchases || opts.Entity == store.ImportInteractions || opts.CreateMissing))
 	sess, err := st.BeginImport(by, store.ImportSpec{
 		Entity: opts.Entity, Source: opts.Source, File: src.Name, Format: string(det.format), Encoding: det.encoding,
 		DryRun: opts.DryRun, CreateMissing: opts.CreateMissing, Bulk: bulk,
