@@ -73,7 +73,7 @@ func groupThousands(v int64) string {
 }
 
 // dropGroupSeparators removes the thousands separators an amount may
-// hold: '.', ',', ' ', a no-break space and '\”. Most amounts have none and
+// hold: full stops, commas, spaces, no-break spaces and apostrophes. Most have none and
 // come back as they are, without an allocation.
 func dropGroupSeparators(s string) string {
 	if !strings.ContainsAny(s, ".,' \u00a0") {
