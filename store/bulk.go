@@ -233,26 +233,40 @@ func (b *BulkLoad) noteMove(old, cur *model.Customer) {
 	}
 }
 
-// moveKeys deletes the moved customers' old activity and value keys, in
-// key order, and returns their new keys as entries for buildIndexes.
+// moveKeys brings the activity and value indexes up to date for the
+// customers the load moved. Where a few moved, it deletes their old keys
+// in key order and returns the new ones as entries for buildIndexes;
+// where many did (a purchase file for most customers), it writes the
+// index anew, in key order, from the kept and the new keys.
 func (b *BulkLoad) moveKeys(ctx context.Context) (adds [2][]byte, err error) {
 	if len(b.moved) == 0 {
 		return adds, nil
 	}
-	var dels [2][][16]byte
+	var dels, puts [2][][16]byte
 	for _, m := range b.moved {
 		for i := range 2 {
 			if m.from[i] != m.to[i] {
 				dels[i] = append(dels[i], m.from[i])
-				adds[i] = appendEntry(adds[i], m.to[i][:], nil)
+				puts[i] = append(puts[i], m.to[i])
 			}
 		}
 	}
 	b.moved = nil
+	byKey := func(x, y [16]byte) int { return bytes.Compare(x[:], y[:]) }
 	for i, name := range [2][]byte{bCustActivity, bCustValue} {
-		keys := dels[i]
-		slices.SortFunc(keys, func(x, y [16]byte) int { return bytes.Compare(x[:], y[:]) })
-		for len(keys) > 0 {
+		slices.SortFunc(dels[i], byKey)
+		var size int
+		if err := b.s.db.View(func(tx *bolt.Tx) error { size = tx.Bucket(name).Stats().KeyN; return nil }); err != nil {
+			return adds, err
+		}
+		if len(dels[i]) > size/rewriteShare {
+			slices.SortFunc(puts[i], byKey)
+			if err := b.rewriteIndex(ctx, name, dels[i], puts[i]); err != nil {
+				return adds, fmt.Errorf("move index keys in %s: %w", name, err)
+			}
+			continue
+		}
+		for keys := dels[i]; len(keys) > 0; {
 			if err := ctx.Err(); err != nil {
 				return adds, err
 			}
@@ -271,8 +285,77 @@ func (b *BulkLoad) moveKeys(ctx context.Context) (adds [2][]byte, err error) {
 			}
 			keys = keys[n:]
 		}
+		for _, k := range puts[i] {
+			adds[i] = appendEntry(adds[i], k[:], nil)
+		}
 	}
 	return adds, nil
+}
+
+// rewriteShare: when more than one key in rewriteShare moves, moveKeys
+// writes the index anew.
+const rewriteShare = 8
+
+// rewriteIndex replaces the index name by its entries less dels plus puts
+// (both sorted), written in key order into a new bucket.
+func (b *BulkLoad) rewriteIndex(ctx context.Context, name []byte, dels, puts [][16]byte) error {
+	var kept []byte
+	err := b.s.db.View(func(tx *bolt.Tx) error {
+		c, j := tx.Bucket(name).Cursor(), 0
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			for j < len(dels) && bytes.Compare(dels[j][:], k) < 0 {
+				j++
+			}
+			if j < len(dels) && bytes.Equal(dels[j][:], k) {
+				j++
+				continue
+			}
+			kept = appendEntry(kept, k, v)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	off, p := 0, 0
+	for first := true; first || off < len(kept) || p < len(puts); first = false {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := b.s.update(b.by, b, func(t *Tx) error {
+			if first {
+				if err := t.tx.DeleteBucket(name); err != nil {
+					return err
+				}
+				if _, err := t.tx.CreateBucket(name); err != nil {
+					return err
+				}
+			}
+			bk := t.tx.Bucket(name)
+			bk.FillPercent = 0.9 // sorted appends; leave room for later changes
+			for n := 0; n < indexWriteBatch && (off < len(kept) || p < len(puts)); n++ {
+				var k, v []byte
+				next := off
+				if off < len(kept) {
+					k, v, next = entryAt(kept, off)
+				}
+				if p < len(puts) && (k == nil || bytes.Compare(puts[p][:], k) < 0) {
+					k, v = puts[p][:], nil
+					p++
+				} else {
+					off = next
+				}
+				if err := bk.Put(k, v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // spiller writes the keys of committed transactions to the spill files on

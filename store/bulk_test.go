@@ -270,37 +270,44 @@ func touchExisting(t *testing.T, update func(by model.Actor, fn func(tx *Tx) err
 }
 
 func TestBulkLoadMovesTheActivityAndValueKeysOfTouchedCustomersAtTheEnd(t *testing.T) {
-	plain, _ := openTest(t)
-	loadCustomers(t, plain.Update, 0, 12, 12)
-	touchExisting(t, plain.Update, 12)
+	// Most customers touched: the two indexes are written anew; a few:
+	// their old keys are deleted and the new ones added.
+	for _, c := range []struct{ existing, touched int }{{12, 12}, {60, 3}} {
+		existing, touched := c.existing, c.touched
+		t.Run(fmt.Sprintf("%d of %d", touched, existing), func(t *testing.T) {
+			plain, _ := openTest(t)
+			loadCustomers(t, plain.Update, 0, existing, existing)
+			touchExisting(t, plain.Update, touched)
 
-	bulk, _ := openTest(t)
-	loadCustomers(t, bulk.Update, 0, 12, 12)
-	before := indexDump(t, bulk)
-	bl, err := bulk.BeginBulkLoad(admin)
-	require.NoError(t, err)
-	touchExisting(t, bl.Update, 12)
-	during := indexDump(t, bulk)
-	assert.Equal(t, before["cust_activity"], during["cust_activity"], "until the end the keys stay where they were")
-	assert.Equal(t, before["cust_value"], during["cust_value"])
-	assert.NotEqual(t, before["cust_name"], during["cust_name"], "the rename is indexed at once")
-	require.NoError(t, bl.Finish(context.Background(), nil))
+			bulk, _ := openTest(t)
+			loadCustomers(t, bulk.Update, 0, existing, existing)
+			before := indexDump(t, bulk)
+			bl, err := bulk.BeginBulkLoad(admin)
+			require.NoError(t, err)
+			touchExisting(t, bl.Update, touched)
+			during := indexDump(t, bulk)
+			assert.Equal(t, before["cust_activity"], during["cust_activity"], "until the end the keys stay where they were")
+			assert.Equal(t, before["cust_value"], during["cust_value"])
+			assert.NotEqual(t, before["cust_name"], during["cust_name"], "the rename is indexed at once")
+			require.NoError(t, bl.Finish(context.Background(), nil))
 
-	want, got := indexDump(t, plain), indexDump(t, bulk)
-	assert.Equal(t, want, got)
-	assert.NotEqual(t, before["cust_value"], got["cust_value"], "the keys moved")
+			want, got := indexDump(t, plain), indexDump(t, bulk)
+			assert.Equal(t, want, got)
+			assert.NotEqual(t, before["cust_value"], got["cust_value"], "the keys moved")
 
-	// Interrupted before the end, the marker leads to a rebuild that also
-	// puts the moved keys right.
-	crashed, _ := openTest(t)
-	loadCustomers(t, crashed.Update, 0, 12, 12)
-	bl, err = crashed.BeginBulkLoad(admin)
-	require.NoError(t, err)
-	touchExisting(t, bl.Update, 12)
-	crashed.bulk.Store(nil) // the process died: Finish never ran
-	pending, err := crashed.BulkLoadPending()
-	require.NoError(t, err)
-	require.True(t, pending)
-	require.NoError(t, crashed.RebuildCustomerIndexes(context.Background(), admin))
-	assert.Equal(t, want, indexDump(t, crashed))
+			// Interrupted before the end, the marker leads to a rebuild that also
+			// puts the moved keys right.
+			crashed, _ := openTest(t)
+			loadCustomers(t, crashed.Update, 0, existing, existing)
+			bl, err = crashed.BeginBulkLoad(admin)
+			require.NoError(t, err)
+			touchExisting(t, bl.Update, touched)
+			crashed.bulk.Store(nil) // the process died: Finish never ran
+			pending, err := crashed.BulkLoadPending()
+			require.NoError(t, err)
+			require.True(t, pending)
+			require.NoError(t, crashed.RebuildCustomerIndexes(context.Background(), admin))
+			assert.Equal(t, want, indexDump(t, crashed))
+		})
+	}
 }
