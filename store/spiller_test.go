@@ -94,3 +94,12 @@ func TestDeferredKeysInAReusedBufferAreTheSame(t *testing.T) {
 		assert.Equal(t, textKey(indexTextsOf(&c).name, c.ID), kept[2], "the name key")
 	}
 }
+
+func TestCmpKey16OrdersAsBytesCompare(t *testing.T) {
+	keys := [][16]byte{{}, {0xff}, {0, 0, 0, 0, 0, 0, 0, 1}, {0, 0, 0, 0, 0, 0, 0, 0, 0xff}, {15: 1}, {7: 1, 15: 0xff}}
+	for _, x := range keys {
+		for _, y := range keys {
+			assert.Equal(t, bytes.Compare(x[:], y[:]), cmpKey16(x, y), "%x %x", x, y)
+		}
+	}
+}
