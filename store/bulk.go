@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -301,20 +302,10 @@ func (b *BulkLoad) moveKeys(ctx context.Context) (adds [2][]byte, err error) {
 
 // cmpKey16 orders sixteen-byte keys as bytes.Compare does.
 func cmpKey16(x, y [16]byte) int {
-	if a, b := binary.BigEndian.Uint64(x[:8]), binary.BigEndian.Uint64(y[:8]); a != b {
-		if a < b {
-			return -1
-		}
-		return 1
+	if c := cmp.Compare(binary.BigEndian.Uint64(x[:8]), binary.BigEndian.Uint64(y[:8])); c != 0 {
+		return c
 	}
-	a, b := binary.BigEndian.Uint64(x[8:]), binary.BigEndian.Uint64(y[8:])
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(binary.BigEndian.Uint64(x[8:]), binary.BigEndian.Uint64(y[8:]))
 }
 
 // rewriteShare: when more than one key in rewriteShare moves, moveKeys
