@@ -289,14 +289,24 @@ func (s *Server) purposeTitle(id model.PurposeID) (string, error) {
 	return p.Name, nil
 }
 
-func (s *Server) doiPage(w http.ResponseWriter, r *http.Request) {
-	_, tok, err := s.openToken(r, links.KindDOI)
+// openDOIToken opens a confirmation link's token; for an expired or
+// invalid one it answers the request itself and ok is false.
+func (s *Server) openDOIToken(w http.ResponseWriter, r *http.Request) (text string, tok links.Token, ok bool) {
+	text, tok, err := s.openToken(r, links.KindDOI)
 	switch {
 	case errors.Is(err, links.ErrExpired):
 		s.doiExpired(w)
-		return
+		return "", tok, false
 	case err != nil:
 		s.invalidLink(w)
+		return "", tok, false
+	}
+	return text, tok, true
+}
+
+func (s *Server) doiPage(w http.ResponseWriter, r *http.Request) {
+	_, tok, ok := s.openDOIToken(w, r)
+	if !ok {
 		return
 	}
 	title, err := s.purposeTitle(tok.Purpose)
@@ -327,13 +337,8 @@ func (s *Server) doiPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) doiConfirm(w http.ResponseWriter, r *http.Request) {
 	arrived := s.st.Now()
-	text, tok, err := s.openToken(r, links.KindDOI)
-	switch {
-	case errors.Is(err, links.ErrExpired):
-		s.doiExpired(w)
-		return
-	case err != nil:
-		s.invalidLink(w)
+	text, tok, ok := s.openDOIToken(w, r)
+	if !ok {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
