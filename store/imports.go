@@ -679,9 +679,20 @@ type customerPrep struct {
 // index texts and look-alike keys — so that it can run on other goroutines
 // than the writer: it is safe for concurrent use on different rows.
 // Customers then takes the row as it was when prepared. Preparing is
-// optional.
-func (is *ImportSession) PrepareCustomer(row *CustomerImportRow) {
-	row.prep = is.prepare(row, is.s.now(), true)
+// optional. It returns what Validate says of the row as the session
+// writes it (with the source id, which identifies a customer without a
+// name), or the error of Normalize or of a too long source id: the row's
+// rejection, if it has one.
+func (is *ImportSession) PrepareCustomer(row *CustomerImportRow) error {
+	p := is.prepare(row, is.s.now(), true)
+	row.prep = p
+	switch {
+	case p.tooLong:
+		return &model.ValidationError{Entity: "customer", Fields: []model.FieldError{{Field: "sources", Reason: "the source id is longer than 100 characters"}}}
+	case p.err != nil:
+		return p.err
+	}
+	return p.valid
 }
 
 // prepare reads a row; derive also works out what inserting it would

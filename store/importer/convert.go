@@ -22,6 +22,11 @@ type lookups struct {
 	channels  map[string]model.Channel    // by folded name
 	campaigns map[string]model.CampaignID // by folded name
 	purposes  map[string]bool             // by name
+	// prepare, if set, normalises, validates and derives a customer row
+	// the way the writer will (store.ImportSession.PrepareCustomer) and
+	// returns what Validate said; without it (a preview) the row is
+	// validated here alone.
+	prepare func(*store.CustomerImportRow) error
 }
 
 func loadLookups(st *store.Store, by model.Actor, loc *time.Location) (*lookups, error) {
@@ -253,7 +258,14 @@ func (lk *lookups) customer(vals []fieldValue, p *problems) store.CustomerImport
 	if nerr != nil {
 		p.addModel(nerr)
 	}
-	if err := c.Validate(lk.now); err != nil {
+	var verr error
+	if nerr == nil && lk.prepare != nil {
+		// Validated once, as the writer will write it.
+		verr = lk.prepare(&row)
+	} else {
+		verr = c.Validate(lk.now)
+	}
+	if err := verr; err != nil {
 		ve, ok := model.AsValidation(err)
 		if !ok {
 			p.addModel(err)

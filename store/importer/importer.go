@@ -312,6 +312,10 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 	if err != nil {
 		return store.ImportBatch{}, err
 	}
+	if opts.Entity == store.ImportCustomers {
+		// What the writer would work out alone, on the converters.
+		lk.prepare = sess.PrepareCustomer
+	}
 
 	clustered := (opts.Entity == store.ImportPurchases || opts.Entity == store.ImportInteractions) &&
 		(opts.Cluster == ClusterOn || (opts.Cluster == ClusterAuto && src.Size >= clusterAutoBytes))
@@ -371,10 +375,6 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 				out := make([]converted, len(c.recs))
 				for i, rec := range c.recs {
 					out[i] = lk.convert(opts.Entity, c.cols, rec)
-					if opts.Entity == store.ImportCustomers && out[i].problem == "" {
-						// What the writer would work out alone.
-						sess.PrepareCustomer(&out[i].cust)
-					}
 				}
 				c.out <- out
 			}
