@@ -133,10 +133,13 @@ func (lk *lookups) convert(entity store.ImportEntity, cols []Column, rec rawReco
 		return out
 	}
 	p := &problems{cols: cols}
-	// The content key hashes the mapped values in column order.
-	h := sha256.New()
-	h.Write([]byte(entity))
+	// The content key hashes the mapped values in column order: the
+	// entity, then each field and value, each followed by a zero byte.
+	// They are gathered first and hashed at once.
+	var kb [512]byte
+	keyText := append(kb[:0], entity...)
 	vals := make([]fieldValue, 0, len(cols))
+	out.present = make([]string, 0, len(cols))
 	for _, c := range cols {
 		if c.def == nil {
 			continue
@@ -154,14 +157,12 @@ func (lk *lookups) convert(entity store.ImportEntity, cols []Column, rec rawReco
 		if v == "" {
 			continue
 		}
-		h.Write([]byte(c.Field))
-		h.Write([]byte{0})
-		h.Write([]byte(v))
-		h.Write([]byte{0})
+		keyText = append(append(append(append(keyText, c.Field...), 0), v...), 0)
 		vals = append(vals, fieldValue{col: c, v: v})
 		out.present = append(out.present, c.Field)
 	}
-	copy(out.key[:], h.Sum(nil))
+	sum := sha256.Sum256(keyText)
+	copy(out.key[:], sum[:])
 	switch entity {
 	case store.ImportCustomers:
 		out.cust = lk.customer(vals, p)
