@@ -736,7 +736,11 @@ func sortEntries(buf []byte, i int, drop func(i int, key, val []byte) bool) []ui
 		p0, p1 uint64
 		off    uint32
 	}
-	var items []item
+	n := 0
+	for off := 0; off < len(buf); n++ {
+		_, _, off = entryAt(buf, off)
+	}
+	items := make([]item, 0, n) // a million entries: sized once, not grown
 	for off := 0; off < len(buf); {
 		k, v, next := entryAt(buf, off)
 		if drop == nil || !drop(i, k, v) {
