@@ -366,13 +366,26 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 			}
 		}
 	}()
+	// The writer hands back the converted rows of each chunk it is done
+	// with, and the converters fill them again: a chunk's rows are over a
+	// megabyte, and a million rows would otherwise allocate and zero a
+	// thousand of them.
+	spare := make(chan []converted, workers+2)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() { // converters
 			defer wg.Done()
 			for c := range jobs {
-				out := make([]converted, len(c.recs))
+				var out []converted
+				select {
+				case out = <-spare:
+				default:
+				}
+				if cap(out) < len(c.recs) {
+					out = make([]converted, len(c.recs))
+				}
+				out = out[:len(c.recs)] // each element is overwritten whole
 				for i, rec := range c.recs {
 					out[i] = lk.convert(opts.Entity, c.cols, rec)
 				}
@@ -409,6 +422,10 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 			continue // drain: the reader stops at the cancelled context
 		}
 		runErr = w.add(rows)
+		select {
+		case spare <- rows: // w.add kept copies, not the rows
+		default:
+		}
 		report(false)
 	}
 	stop()
