@@ -562,7 +562,11 @@ func (is *ImportSession) Customers(rows []CustomerImportRow) error {
 }
 
 func (is *ImportSession) customerRow(t *Tx, row *CustomerImportRow) error {
+	// The preparation is used up here (a new customer is inserted from it
+	// in place): were the rows handed in again, they would be prepared
+	// again from row.Customer.
 	p := row.prep
+	row.prep = nil
 	if p == nil {
 		p = is.prepare(row, t.now, false)
 	}
@@ -630,10 +634,10 @@ func (is *ImportSession) customerRow(t *Tx, row *CustomerImportRow) error {
 	if target != 0 {
 		return is.updateCustomer(t, row.Line, in, row.TypeGiven, target, how, ext)
 	}
-	c := *in
+	c := in // p is this row's own: inserted as it is, not copied
 	// The lookups above found the email and the source id free.
 	h := insertHints{unique: true, validOn: p.validOn, valid: p.valid, derived: p.derived}
-	if err := t.insertCustomer(&c, &h); err != nil {
+	if err := t.insertCustomer(c, &h); err != nil {
 		return is.rowError(row.Line, err)
 	}
 	if ext == "" && email == "" && c.Phone == "" {
@@ -650,9 +654,9 @@ func (is *ImportSession) customerRow(t *Tx, row *CustomerImportRow) error {
 	}
 	alike := p.alike
 	if p.validOn == 0 && !is.spec.DryRun {
-		alike[0], alike[1] = lookAlikeKeys(is.alike.seed, &c)
+		alike[0], alike[1] = lookAlikeKeys(is.alike.seed, c)
 	}
-	is.rememberKeys(&c, ext, alike)
+	is.rememberKeys(c, ext, alike)
 	is.batch.Created++
 	return nil
 }

@@ -22,11 +22,10 @@ type lookups struct {
 	channels  map[string]model.Channel    // by folded name
 	campaigns map[string]model.CampaignID // by folded name
 	purposes  map[string]bool             // by name
-	// prepare, if set, normalises, validates and derives a customer row
-	// the way the writer will (store.ImportSession.PrepareCustomer) and
-	// returns what Validate said; without it (a preview) the row is
-	// validated here alone.
-	prepare func(*store.CustomerImportRow) error
+	// sess, if set, normalises, validates and derives each customer row
+	// the way its writer will (PrepareCustomer), which is then the row's
+	// only validation; without it (a preview) the row is validated here.
+	sess *store.ImportSession
 }
 
 func loadLookups(st *store.Store, by model.Actor, loc *time.Location) (*lookups, error) {
@@ -138,9 +137,11 @@ func (lk *lookups) convert(entity store.ImportEntity, cols []Column, rec rawReco
 	// They are gathered first and hashed at once.
 	var kb [512]byte
 	keyText := append(kb[:0], entity...)
-	vals := make([]fieldValue, 0, len(cols))
+	var vb [32]fieldValue // most files have fewer columns: no allocation
+	vals := vb[:0]
 	out.present = make([]string, 0, len(cols))
-	for _, c := range cols {
+	for i := range cols {
+		c := &cols[i]
 		if c.def == nil {
 			continue
 		}
@@ -185,7 +186,7 @@ func (lk *lookups) convert(entity store.ImportEntity, cols []Column, rec rawReco
 
 // fieldValue is a non-empty value of a mapped column.
 type fieldValue struct {
-	col Column
+	col *Column
 	v   string
 }
 
@@ -260,9 +261,9 @@ func (lk *lookups) customer(vals []fieldValue, p *problems) store.CustomerImport
 		p.addModel(nerr)
 	}
 	var verr error
-	if nerr == nil && lk.prepare != nil {
+	if nerr == nil && lk.sess != nil {
 		// Validated once, as the writer will write it.
-		verr = lk.prepare(&row)
+		verr = lk.sess.PrepareCustomer(&row)
 	} else {
 		verr = c.Validate(lk.now)
 	}

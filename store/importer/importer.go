@@ -314,7 +314,7 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 	}
 	if opts.Entity == store.ImportCustomers {
 		// What the writer would work out alone, on the converters.
-		lk.prepare = sess.PrepareCustomer
+		lk.sess = sess
 	}
 
 	clustered := (opts.Entity == store.ImportPurchases || opts.Entity == store.ImportInteractions) &&
