@@ -692,7 +692,7 @@ func (is *ImportSession) PrepareCustomer(row *CustomerImportRow) error {
 	row.prep = p
 	switch {
 	case p.tooLong:
-		return &model.ValidationError{Entity: "customer", Fields: []model.FieldError{{Field: "sources", Reason: "the source id is longer than 100 characters"}}}
+		return &model.ValidationError{Entity: "customer", Fields: []model.FieldError{{Field: "sources", Reason: "is longer than 100 characters"}}}
 	case p.err != nil:
 		return p.err
 	}

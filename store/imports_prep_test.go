@@ -141,3 +141,48 @@ func assertSameBuckets(t *testing.T, a, b *Store) {
 	}
 	assert.Equal(t, len(da), len(db))
 }
+
+// TestPrepareCustomerSaysWhatIsWrong checks the verdict PrepareCustomer
+// returns, which the importer turns into the row's rejection: nothing for
+// a row the session writes, and the fields at fault otherwise (a source
+// id stands in for a missing name).
+func TestPrepareCustomerSaysWhatIsWrong(t *testing.T) {
+	s, _ := openTest(t)
+	sess, err := s.BeginImport(admin, ImportSpec{Entity: ImportCustomers, Source: "shop", File: "k.csv", Format: "csv"})
+	require.NoError(t, err)
+	fields := func(err error) []string {
+		if err == nil {
+			return nil
+		}
+		ve, ok := model.AsValidation(err)
+		require.True(t, ok, "%v", err)
+		var out []string
+		for _, f := range ve.Fields {
+			out = append(out, f.Field)
+		}
+		return out
+	}
+	rows := prepRows()
+	want := map[int][]string{
+		0:  nil,            // complete
+		1:  nil,            // name and email
+		6:  {"birth_date"}, // born in 2031
+		7:  {"email"},      // eve(at)example.de
+		9:  {"sources"},    // a 101-character source id
+		11: {"name"},       // nothing at all
+	}
+	for i, w := range want {
+		err := sess.PrepareCustomer(&rows[i])
+		if w == nil {
+			assert.NoError(t, err, "row %d", i)
+		} else {
+			assert.Equal(t, w, fields(err), "row %d: %v", i, err)
+		}
+	}
+	// The phone "12" is Normalize's complaint.
+	require.Error(t, sess.PrepareCustomer(&rows[8]))
+	require.NoError(t, sess.Customers(rows[:2]))
+	b, err := sess.Finish(context.Background(), FinishInfo{})
+	require.NoError(t, err)
+	assert.Equal(t, 2, b.Created)
+}
