@@ -16,8 +16,8 @@ package store_test
 // the same key; delete the directory (or bump benchFixtureVersion when the
 // generator, codec or key layout changes) to rebuild.
 //
-// Benchmarks that write (consent import) work on a private copy made once
-// per process and removed by TestMain.
+// Benchmarks that write (consent import) work on a fresh private copy per
+// run, removed by the next run or by TestMain.
 
 import (
 	"context"
@@ -39,7 +39,7 @@ import (
 
 // benchFixtureVersion names the layout of cached fixtures; bump it when a
 // cached store would no longer match what the code writes.
-const benchFixtureVersion = 1
+const benchFixtureVersion = 2
 
 const benchSeed = 1
 
@@ -132,14 +132,18 @@ func (fx *fixture) openRead(b *testing.B) *store.Store {
 	return s
 }
 
-// writableCopy returns the path of a private copy of the fixture for
-// benchmarks that write, made once per process.
+// writableCopy returns the path of a fresh private copy of the fixture
+// for a benchmark that writes, made at each call (once per run of the
+// benchmark function, so once per -count) outside the timer. The previous
+// copy is removed first: a run that started on a copy earlier runs had
+// grown (500k more consent events each) would measure a different store.
 func (fx *fixture) writableCopy(b *testing.B) string {
 	b.Helper()
 	benchState.copyMu.Lock()
 	defer benchState.copyMu.Unlock()
-	if benchState.copy != "" {
-		return benchState.copy
+	if benchState.copyDir != "" {
+		os.RemoveAll(benchState.copyDir)
+		benchState.copyDir, benchState.copy = "", ""
 	}
 	dir, err := os.MkdirTemp(filepath.Dir(fx.path), "copy-")
 	if err != nil {
