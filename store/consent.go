@@ -176,13 +176,19 @@ type scopeKey struct {
 	p model.PurposeID
 }
 
+// allScopesDirty is the one value that marks a whole projection dirty;
+// nothing changes it (markScopeDirty leaves a value with all set alone),
+// so a transaction that creates thousands of customers allocates no
+// marker for each.
+var allScopesDirty = &dirtyScopes{all: true}
+
 // markConsentDirty asks for all of the customer's projection to be
 // recomputed at the end of the transaction (the facts changed).
 func (t *Tx) markConsentDirty(cid model.CustomerID) {
 	if t.consentDirty == nil {
 		t.consentDirty = make(map[model.CustomerID]*dirtyScopes)
 	}
-	t.consentDirty[cid] = &dirtyScopes{all: true}
+	t.consentDirty[cid] = allScopesDirty
 }
 
 // markScopeDirty asks for one scope to be recomputed: a scoped consent
