@@ -285,6 +285,14 @@ type chunk struct {
 
 const chunkRows = 1024
 
+// defaultBatch is the number of rows the writer puts in one transaction
+// unless Options.BatchSize says otherwise; maxAhead caps how many chunks
+// the converters may have done before the writer takes them.
+const (
+	defaultBatch = 5000
+	maxAhead     = 16
+)
+
 func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts Options, phase string) (store.ImportBatch, error) {
 	det, err := detect(src, &opts)
 	if err != nil {
@@ -329,8 +337,17 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
+	// The converters may run up to a batch and a half ahead of the writer
+	// (at most maxAhead chunks): it takes no rows while a transaction
+	// commits, and with less headroom the converters idle then and the
+	// writer waits for them after.
+	batch := opts.BatchSize
+	if batch <= 0 {
+		batch = defaultBatch
+	}
+	ahead := workers + 2 + min(maxAhead, (batch*3/2+chunkRows-1)/chunkRows)
 	jobs := make(chan *chunk, workers)
-	order := make(chan *chunk, workers+2)
+	order := make(chan *chunk, ahead)
 	var readErr error
 	go func() { // reader
 		defer close(jobs)
@@ -370,7 +387,7 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 	// with, and the converters fill them again: a chunk's rows are over a
 	// megabyte, and a million rows would otherwise allocate and zero a
 	// thousand of them.
-	spare := make(chan []converted, workers+2)
+	spare := make(chan []converted, ahead+workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -402,7 +419,7 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 		}
 	}
 	if w.batch <= 0 {
-		w.batch = 5000
+		w.batch = defaultBatch
 	}
 	last := time.Time{}
 	report := func(force bool) {
