@@ -71,7 +71,28 @@ const maxLineBytes = 64 << 10
 // customer-clustered ledger and one of the projection, and every commit
 // rewrites the branch pages above them, so fewer, larger transactions
 // write less; the cap bounds the memory of one transaction.
-const consentChunk = 50_000
+//
+// Stores of at most smallConsentStore customers take consentChunkSmall:
+// there a 50k-event transaction already dirties nearly every page of the
+// two customer-keyed buckets (~19k pages at 100k customers), so twice the
+// events per transaction write about the same pages once instead of twice
+// (100k demo store, interleaved runs: +15–25 % events/s for +0.1 GB peak
+// RSS). On larger stores every event dirties pages of its own and larger
+// transactions only cost memory (1M store: −8 % and +1 GB).
+const (
+	consentChunk      = 50_000
+	consentChunkSmall = 100_000
+	smallConsentStore = 200_000
+)
+
+// consentChunkFor is the transaction size for a store of that many
+// customers.
+func consentChunkFor(customers int64) int {
+	if customers <= smallConsentStore {
+		return consentChunkSmall
+	}
+	return consentChunk
+}
 
 // parsedConsent is a line that passed the checks needing no store.
 type parsedConsent struct {
@@ -102,11 +123,12 @@ type parsedConsent struct {
 // the transaction of the last batch, so the whole import is durable when
 // this returns.
 func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun bool) (ImportReport, error) {
-	return s.importConsents(by, name, r, dryRun, consentChunk)
+	return s.importConsents(by, name, r, dryRun, 0)
 }
 
 // importConsents is ImportConsents with chunk lines per transaction (tests
-// use small chunks to cross batch boundaries).
+// use small chunks to cross batch boundaries); 0 chooses by the store's
+// size (consentChunk).
 func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun bool, chunkLines int) (ImportReport, error) {
 	rep := ImportReport{File: name, DryRun: dryRun, Rejections: []Rejection{}}
 	if err := by.Require(model.PermEditCustomers, "import consent events"); err != nil {
@@ -117,6 +139,9 @@ func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun 
 	sc.Buffer(make([]byte, 0, 64<<10), maxLineBytes)
 	var purposes map[string]model.PurposeID
 	if err := s.View(by, func(rd *Reader) error {
+		if chunkLines <= 0 {
+			chunkLines = consentChunkFor(rd.Counter("customers"))
+		}
 		ps, err := rd.Purposes()
 		purposes = make(map[string]model.PurposeID, len(ps))
 		for _, p := range ps {
@@ -376,7 +401,7 @@ func newLineChunk(r io.Reader) lineChunk {
 		return lineChunk{}
 	}
 	size = min(size, 32<<20)
-	lines := int(min(size/64, consentChunk))
+	lines := int(min(size/64, consentChunkSmall)) // the larger chunk
 	return lineChunk{buf: make([]byte, 0, size), ends: make([]int, 0, lines), lines: make([]int, 0, lines)}
 }
 

@@ -379,6 +379,14 @@ func TestConsentImportInBatchesEqualsOneBatch(t *testing.T) {
 	assert.Equal(t, dumpBuckets(t, one), dumpBuckets(t, many))
 }
 
+func TestConsentImportTransactionSizeFollowsTheStore(t *testing.T) {
+	assert.Equal(t, consentChunkSmall, consentChunkFor(0))
+	assert.Equal(t, consentChunkSmall, consentChunkFor(smallConsentStore))
+	assert.Equal(t, consentChunk, consentChunkFor(smallConsentStore+1))
+	assert.Equal(t, consentChunk, consentChunkFor(1_000_000))
+	assert.Greater(t, consentChunkSmall, consentChunk, "small stores take the larger transactions")
+}
+
 func TestConsentImportDryRunWritesNothing(t *testing.T) {
 	data := importTestLines(5, 300)
 	s := newImportStore(t)
