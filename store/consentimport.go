@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -211,7 +210,7 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 		// bucket's right edge: full pages instead of bbolt's half-full
 		// splits (erasure only ever deletes from it).
 		t.bucket(bEvidence).FillPercent = 0.95
-		pf := t.prefetchCustomers(batch)
+		pf := t.prefetchConsentCustomers(batch)
 		defer pf.stop()
 		emails := t.bucket(bCustEmail)
 		for i := range batch {
@@ -221,14 +220,7 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 			if cid == 0 && p.known != 0 {
 				cid = p.known
 			}
-			if p.cc != nil {
-				if t.customers == nil {
-					t.customers = make(map[model.CustomerID]*cachedCustomer)
-				}
-				if _, ok := t.customers[cid]; !ok {
-					t.customers[cid] = p.cc
-				}
-			}
+			t.adoptCustomer(cid, p.cc)
 			if cid == 0 {
 				// A new address, or one an earlier line of this batch
 				// created a customer for.
@@ -289,91 +281,21 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 	return nil
 }
 
-// customerPrefetch finds and decodes a batch's existing customers (by id
-// or by email) ahead of the loop that appends its events, on the other
-// cores: the loop's customers are ready when it gets to them instead of
-// being read and decoded one by one. Each worker reads through a read
-// transaction of its own, which sees exactly what the write transaction
-// saw when it began (no other commit can come in between); customers the
-// write transaction creates are not found there and left to it, as is
-// anything a worker could not load. The lines are handed out in blocks,
-// round robin; done[b] is closed when block b is done.
-type customerPrefetch struct {
-	done    []chan struct{}
-	next    int // the first block the loop has not waited for
-	stopped atomic.Bool
-	wg      sync.WaitGroup
-}
-
-const prefetchBlock = 256
-
-func (t *Tx) prefetchCustomers(batch []parsedConsent) *customerPrefetch {
-	blocks := (len(batch) + prefetchBlock - 1) / prefetchBlock
-	pf := &customerPrefetch{done: make([]chan struct{}, blocks)}
-	for b := range pf.done {
-		pf.done[b] = make(chan struct{})
-	}
-	workers := min(max(1, runtime.GOMAXPROCS(0)-1), blocks)
-	for w := range workers {
-		pf.wg.Go(func() {
-			rtx, err := t.s.db.Begin(false)
-			if err == nil {
-				defer rtx.Rollback()
+// prefetchConsentCustomers loads the customers a batch's lines name (by
+// id or by email) ahead of the loop that appends their events.
+func (t *Tx) prefetchConsentCustomers(batch []parsedConsent) *customerPrefetch {
+	return t.prefetchCustomers(len(batch), func(v *prefetchView, i int) {
+		p := &batch[i]
+		p.known, p.cc = 0, nil
+		cid := p.cid
+		if cid == 0 {
+			if cid = v.byEmail(p.norm); cid == 0 {
+				return
 			}
-			loaded := make(map[model.CustomerID]*cachedCustomer)
-			var key [8]byte
-			for b := w; b < blocks; b += workers {
-				if err == nil && !pf.stopped.Load() {
-					emails, customers := rtx.Bucket(bCustEmail), rtx.Bucket(bCustomers)
-					for i := b * prefetchBlock; i < min(len(batch), (b+1)*prefetchBlock); i++ {
-						p := &batch[i]
-						p.known, p.cc = 0, nil
-						cid := p.cid
-						if cid == 0 {
-							v := emails.Get([]byte(p.norm))
-							if v == nil {
-								continue
-							}
-							cid = model.CustomerID(readU64(v))
-							p.known = cid
-						}
-						if cc, ok := loaded[cid]; ok {
-							p.cc = cc
-							continue
-						}
-						binary.BigEndian.PutUint64(key[:], uint64(cid))
-						v := customers.Get(key[:])
-						if v == nil {
-							continue
-						}
-						old := new(model.Customer)
-						if decodeCustomer(v, old) != nil {
-							continue
-						}
-						p.cc = &cachedCustomer{old: old, cur: cloneCustomer(old)}
-						loaded[cid] = p.cc
-					}
-				}
-				close(pf.done[b])
-			}
-		})
-	}
-	return pf
-}
-
-// wait returns when line i has been looked at.
-func (pf *customerPrefetch) wait(i int) {
-	for ; pf.next <= i/prefetchBlock; pf.next++ {
-		<-pf.done[pf.next]
-	}
-}
-
-// stop ends the workers (the rest of their blocks are skipped) and waits
-// for them: their read transactions must end before the write
-// transaction does.
-func (pf *customerPrefetch) stop() {
-	pf.stopped.Store(true)
-	pf.wg.Wait()
+			p.known = cid
+		}
+		p.cc = v.customer(cid)
+	})
 }
 
 // lineChunk holds the non-empty lines of one batch, copied into one

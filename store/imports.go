@@ -943,14 +943,35 @@ func (is *ImportSession) Purchases(rows []PurchaseImportRow) error {
 			}
 		}
 		stored, twice := t.lookupOrders(keys)
+		pf, ids, loaded := is.prefetchRowCustomers(t, len(rows), func(i int) CustomerRef { return rows[i].Customer })
+		defer pf.stop()
 		for i := range rows {
 			is.batch.Read++
+			pf.wait(i)
+			t.adoptCustomer(ids[i], loaded[i])
 			if err := is.purchaseRow(t, &rows[i], stored[i], twice[i]); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// prefetchRowCustomers loads the customers that rows name by id or by
+// source id (the common cases; the rows' own resolution decides, and
+// finds the others) on the other cores: ids[i] and loaded[i] are row i's,
+// ready after pf.wait(i).
+func (is *ImportSession) prefetchRowCustomers(t *Tx, n int, ref func(i int) CustomerRef) (pf *customerPrefetch, ids []model.CustomerID, loaded []*cachedCustomer) {
+	ids, loaded = make([]model.CustomerID, n), make([]*cachedCustomer, n)
+	pf = t.prefetchCustomers(n, func(v *prefetchView, i int) {
+		r := ref(i)
+		cid := r.ID
+		if cid == 0 {
+			cid = v.bySource(is.spec.Source, r.ExternalID)
+		}
+		ids[i], loaded[i] = cid, v.customer(cid)
+	})
+	return pf, ids, loaded
 }
 
 // orderIDOf is the order id a purchase row is recorded under: its own, or
