@@ -453,8 +453,12 @@ func (is *ImportSession) findKey(t *Tx, entity byte, key []byte) (ref []byte, vi
 	if len(key) == 0 {
 		return nil, false
 	}
+	k := importKey(is.spec.Source, entity, key)
+	if v := t.pendingImportKey(k); v != nil {
+		return v, false
+	}
 	if b := t.tx.Bucket(bImportKeys); b != nil {
-		if v := b.Get(importKey(is.spec.Source, entity, key)); v != nil {
+		if v := b.Get(k); v != nil {
 			return v, false
 		}
 	}
@@ -480,11 +484,8 @@ func (is *ImportSession) putKey(t *Tx, entity byte, key, ref []byte) error {
 	if is.keys != nil {
 		is.keys[is.hash(entity, string(key))] = 0
 	}
-	b, err := t.ensure(bImportKeys)
-	if err != nil {
-		return err
-	}
-	return b.Put(importKey(is.spec.Source, entity, key), t.keep(ref))
+	t.putImportKey(importKey(is.spec.Source, entity, key), t.keep(ref))
+	return nil
 }
 
 // remember files the identities of a customer the import created or
