@@ -958,8 +958,8 @@ func (is *ImportSession) Purchases(rows []PurchaseImportRow) error {
 	})
 }
 
-// prefetchRowCustomers loads the customers that rows name by id or by
-// source id (the common cases; the rows' own resolution decides, and
+// prefetchRowCustomers loads the customers that rows name by id, source
+// id or email (the common cases; the rows' own resolution decides, and
 // finds the others) on the other cores: ids[i] and loaded[i] are row i's,
 // ready after pf.wait(i).
 func (is *ImportSession) prefetchRowCustomers(t *Tx, n int, ref func(i int) CustomerRef) (pf *customerPrefetch, ids []model.CustomerID, loaded []*cachedCustomer) {
@@ -969,6 +969,9 @@ func (is *ImportSession) prefetchRowCustomers(t *Tx, n int, ref func(i int) Cust
 		cid := r.ID
 		if cid == 0 {
 			cid = v.bySource(is.spec.Source, r.ExternalID)
+		}
+		if cid == 0 {
+			cid = v.byEmail(model.NormalizeEmail(r.Email))
 		}
 		ids[i], loaded[i] = cid, v.customer(cid)
 	})
@@ -1058,8 +1061,12 @@ func (is *ImportSession) Interactions(rows []InteractionImportRow) error {
 		return fmt.Errorf("this session imports %s, not interactions", is.spec.Entity)
 	}
 	return is.update(func(t *Tx) error {
+		pf, ids, loaded := is.prefetchRowCustomers(t, len(rows), func(i int) CustomerRef { return rows[i].Customer })
+		defer pf.stop()
 		for i := range rows {
 			is.batch.Read++
+			pf.wait(i)
+			t.adoptCustomer(ids[i], loaded[i])
 			if err := is.interactionRow(t, &rows[i]); err != nil {
 				return err
 			}
