@@ -554,6 +554,7 @@ func (s *Store) RunAttribution(ctx context.Context, by model.Actor, opt Attribut
 	if err := by.Require(model.PermSeeAggregates, "run the revenue attribution"); err != nil {
 		return sum, err
 	}
+	defer s.readAhead()() // it reads every interaction and purchase
 	if sum.WindowDays <= 0 {
 		sum.WindowDays = 30
 	}

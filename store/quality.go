@@ -59,6 +59,7 @@ func (s *Store) ComputeQuality(by model.Actor, opt model.QualityOptions) (Qualit
 	if err := by.Require(model.PermSeeAggregates, "compute the quality report"); err != nil {
 		return out, err
 	}
+	defer s.readAhead()() // it reads every customer
 	now := s.now()
 	dups := map[model.CustomerID]struct{}{}
 	var summaries []SourceSummary

@@ -2,8 +2,10 @@ package store
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -83,4 +85,18 @@ func TestScansReturnTheirPages(t *testing.T) {
 	}))
 	s.ReleasePages()
 	require.Less(t, mappedRSS(t, s), touched/4)
+}
+
+// Reading ahead is a hint: it may be stopped at once, more than once in
+// parallel, and on a store whose file is gone it does nothing.
+func TestReadAheadStopsAndTakesNoHarm(t *testing.T) {
+	s, _ := openTest(t)
+	addCustomer(t, s, model.Customer{FirstName: "Anna", Email: "anna@example.de"})
+	stop1, stop2 := s.readAhead(), s.readAhead()
+	stop2()
+	stop1()
+	moved := &Store{path: filepath.Join(t.TempDir(), "gone.db")}
+	moved.readAhead()()
+	_, err := s.RunAttribution(context.Background(), admin, AttributionOptions{})
+	require.NoError(t, err)
 }

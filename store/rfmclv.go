@@ -97,6 +97,7 @@ func (s *Store) ScoreRFM(ctx context.Context, by model.Actor, asOf time.Time) (R
 	if err := by.Require(model.PermSeeAggregates, "score RFM"); err != nil {
 		return sum, err
 	}
+	defer s.readAhead()() // it reads every customer
 	if asOf.IsZero() {
 		asOf = s.now()
 	}

@@ -180,6 +180,7 @@ type RollupDiff struct {
 // VerifyRollups rebuilds every rollup from the raw interactions and
 // purchases and compares them with the maintained ones.
 func (s *Store) VerifyRollups() (rows int, diffs []RollupDiff, err error) {
+	defer s.readAhead()() // it reads every interaction and purchase
 	err = s.db.View(func(tx *bolt.Tx) error {
 		rebuilt := make(map[rollupKey]rollupVal)
 		var i model.Interaction
