@@ -477,15 +477,14 @@ func importKey(source string, entity byte, key []byte) []byte {
 	return append(b, key...)
 }
 
-func (is *ImportSession) putKey(t *Tx, entity byte, key, ref []byte) error {
+func (is *ImportSession) putKey(t *Tx, entity byte, key, ref []byte) {
 	if len(key) == 0 {
-		return nil
+		return
 	}
 	if is.keys != nil {
 		is.keys[is.hash(entity, string(key))] = 0
 	}
 	t.putImportKey(importKey(is.spec.Source, entity, key), t.keep(ref))
-	return nil
 }
 
 // remember files the identities of a customer the import created or
@@ -642,9 +641,7 @@ func (is *ImportSession) customerRow(t *Tx, row *CustomerImportRow) error {
 		return is.rowError(row.Line, err)
 	}
 	if ext == "" && email == "" && c.Phone == "" {
-		if err := is.putKey(t, 'c', row.Key, u64(uint64(c.ID))); err != nil {
-			return err
-		}
+		is.putKey(t, 'c', row.Key, u64(uint64(c.ID)))
 	}
 	for _, other := range sharedPhone {
 		if other != ambiguousID && !is.spec.DryRun {
@@ -1121,9 +1118,7 @@ func (is *ImportSession) interactionRow(t *Tx, row *InteractionImportRow) error 
 	if err := t.AddInteraction(&in); err != nil {
 		return is.rowError(row.Line, err)
 	}
-	if err := is.putKey(t, 'i', key, activityKey(in.CustomerID, in.At, uint64(in.ID))); err != nil {
-		return err
-	}
+	is.putKey(t, 'i', key, activityKey(in.CustomerID, in.At, uint64(in.ID)))
 	is.batch.Created++
 	return nil
 }
@@ -1186,9 +1181,7 @@ func (is *ImportSession) consentRow(t *Tx, row *ConsentImportRow) error {
 	if err := t.AppendConsent(&ev, evi); err != nil {
 		return is.rowError(row.Line, err)
 	}
-	if err := is.putKey(t, 'k', row.Key, u64(uint64(ev.ID))); err != nil {
-		return err
-	}
+	is.putKey(t, 'k', row.Key, u64(uint64(ev.ID)))
 	is.batch.Created++
 	return nil
 }
