@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"slices"
 
@@ -219,46 +218,26 @@ func (r *Reader) ConsentCoverage(cov *Coverage, after model.CustomerID, limit in
 	return 0, nil
 }
 
-// tally counts one encoded projection (see encodeConsentState).
+// tally counts one encoded projection (see encodeConsentState), run by
+// run, without decoding it.
 func (c *Coverage) tally(b []byte) error {
-	if len(b) < 1 || b[0] != consentStateVersion {
-		return errCorrupt
+	_, runs, err := openStateRuns(b)
+	if err != nil {
+		return err
 	}
-	b = b[1:]
-	if _, m := binary.Varint(b); m <= 0 { // computed at
-		return errCorrupt
-	} else {
-		b = b[m:]
+	var run stateRun
+	i := 0 // the position of the run's first scope in the projection
+	for runs.next(&run) {
+		if run.reason != 0 { // 0: never decided (a use noted before the first decision)
+			kind := model.KindFromCode(run.ch)
+			for j := range run.n {
+				c.slot(i+j, scopeKey{kind, model.PurposeID(run.purpose + uint64(j))})[run.reason]++
+			}
+		}
+		i += run.n
 	}
-	n, m := binary.Uvarint(b)
-	if m <= 0 {
-		return errCorrupt
-	}
-	b = b[m:]
-	for i := 0; i < int(n); i++ {
-		if len(b) < 1 {
-			return errCorrupt
-		}
-		kind := b[0]
-		pid, m := binary.Uvarint(b[1:])
-		if m <= 0 || len(b) < 2+m {
-			return errCorrupt
-		}
-		b = b[1+m:]
-		reason := b[0]
-		b = b[1:]
-		if _, m = binary.Uvarint(b); m <= 0 { // deciding event
-			return errCorrupt
-		}
-		b = b[m:]
-		if _, m = binary.Varint(b); m <= 0 { // last contact
-			return errCorrupt
-		}
-		b = b[m:]
-		if reason == 0 {
-			continue // never decided (a use noted before the first decision)
-		}
-		c.slot(i, scopeKey{model.KindFromCode(kind), model.PurposeID(pid)})[reason]++
+	if err := runs.done(); err != nil {
+		return err
 	}
 	c.Customers++
 	return nil

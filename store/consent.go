@@ -58,8 +58,6 @@ func (cs *ConsentState) Scope(k model.ChannelKind, p model.PurposeID) (ScopeStat
 	return ScopeState{}, false
 }
 
-const consentStateVersion = 1
-
 func reasonCode(r model.Reason) byte { return byte(r.Rule()) }
 
 // reasonsByCode maps a stored code back to its reason. It is built once
@@ -76,54 +74,6 @@ var reasonsByCode = func() (t [256]model.Reason) {
 }()
 
 func reasonFromCode(b byte) model.Reason { return reasonsByCode[b] }
-
-func encodeConsentState(cs *ConsentState) []byte { return appendConsentState(nil, cs) }
-
-// appendConsentState appends the record of cs to buf (an import encodes
-// thousands of them into one scratch buffer).
-func appendConsentState(buf []byte, cs *ConsentState) []byte {
-	e := encoder{buf: buf}
-	e.byte1(consentStateVersion)
-	e.time(cs.ComputedAt)
-	e.uvarint(uint64(len(cs.Scopes)))
-	for _, s := range cs.Scopes {
-		e.byte1(s.Channel.Code())
-		e.uvarint(uint64(s.Purpose))
-		e.byte1(reasonCode(s.Reason))
-		e.uvarint(uint64(s.EventID))
-		e.time(s.LastContact)
-	}
-	return e.buf
-}
-
-func decodeConsentState(cid model.CustomerID, b []byte) (*ConsentState, error) {
-	cs := &ConsentState{}
-	return cs, decodeConsentStateInto(cs, cid, b)
-}
-
-// decodeConsentStateInto decodes into cs, reusing the array of cs.Scopes
-// when it is large enough (an import reads thousands of projections one
-// after another).
-func decodeConsentStateInto(cs *ConsentState, cid model.CustomerID, b []byte) error {
-	d := decoder{b: b}
-	d.version(consentStateVersion, "consent state")
-	cs.CustomerID, cs.ComputedAt = cid, d.time()
-	if n := d.count(); cs.Scopes != nil && cap(cs.Scopes) >= n {
-		cs.Scopes = cs.Scopes[:n]
-	} else {
-		cs.Scopes = make([]ScopeState, n)
-	}
-	for i := range cs.Scopes {
-		cs.Scopes[i] = ScopeState{
-			Channel: model.KindFromCode(d.byte1()),
-			Purpose: model.PurposeID(d.uvarint()),
-			Reason:  reasonFromCode(d.byte1()),
-			EventID: model.EventID(d.uvarint()),
-		}
-		cs.Scopes[i].LastContact = d.time()
-	}
-	return d.done("consent state")
-}
 
 // reachCounter names the counter of customers contactable on a scope.
 func reachCounter(k model.ChannelKind, p model.PurposeID) string {
@@ -491,20 +441,18 @@ func (r *Reader) lastContact(cid model.CustomerID, k model.ChannelKind, p model.
 	if v == nil {
 		return time.Time{}, nil
 	}
-	d := decoder{b: v}
-	d.version(consentStateVersion, "consent state")
-	d.time()
+	_, runs, err := openStateRuns(v)
+	if err != nil {
+		return time.Time{}, err
+	}
 	code := k.Code()
-	for n := d.count(); n > 0 && d.err == nil; n-- {
-		ch, pid := d.byte1(), model.PurposeID(d.uvarint())
-		d.byte1()
-		d.uvarint()
-		at := d.time()
-		if ch == code && pid == p && d.err == nil {
-			return at, nil
+	var run stateRun
+	for runs.next(&run) {
+		if run.ch == code && uint64(p) >= run.purpose && uint64(p)-run.purpose < uint64(run.n) {
+			return nanosTime(run.contact), nil
 		}
 	}
-	return time.Time{}, d.done("consent state")
+	return time.Time{}, runs.done()
 }
 
 func (r *Reader) profilingPurposes() ([]model.PurposeID, error) {
