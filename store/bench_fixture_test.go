@@ -39,7 +39,7 @@ import (
 
 // benchFixtureVersion names the layout of cached fixtures; bump it when a
 // cached store would no longer match what the code writes.
-const benchFixtureVersion = 3 // 3: consent projections in format 2 (runs of scopes)
+const benchFixtureVersion = 4 // 3: consent projections in format 2 (runs of scopes); 4: the ledger keeps decision records
 
 const benchSeed = 1
 

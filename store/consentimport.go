@@ -748,7 +748,7 @@ func appendImportedHistory(events []model.ConsentEvent, c *bolt.Cursor, prefix [
 			fresh = fresh[1:]
 		}
 		events = append(events, model.ConsentEvent{})
-		if err := decodeConsentForDecision(ev, &events[len(events)-1]); err != nil {
+		if err := decodeConsentForDecision(ek, ev, &events[len(events)-1]); err != nil {
 			return events, fmt.Errorf("consent event %d of customer %d: %w", readU64(ek[8:]), readU64(prefix), err)
 		}
 	}

@@ -313,7 +313,7 @@ func (e *evaluator) load(cid model.CustomerID, rec []byte) error {
 	c := e.consent
 	for k, v := c.Seek(prefix[:]); k != nil && bytes.HasPrefix(k, prefix[:]); k, v = c.Next() {
 		e.events = append(e.events, model.ConsentEvent{})
-		if err := decodeConsentForDecision(v, &e.events[len(e.events)-1]); err != nil {
+		if err := decodeConsentForDecision(k, v, &e.events[len(e.events)-1]); err != nil {
 			return fmt.Errorf("consent event %d of customer %d: %w", readU64(k[8:]), cid, err)
 		}
 	}
@@ -328,7 +328,7 @@ func (r *Reader) appendDecisionEvents(events []model.ConsentEvent, cid model.Cus
 	c := r.tx.Bucket(bConsent).Cursor()
 	for k, v := c.Seek(prefix[:]); k != nil && bytes.HasPrefix(k, prefix[:]); k, v = c.Next() {
 		events = append(events, model.ConsentEvent{})
-		if err := decodeConsentForDecision(v, &events[len(events)-1]); err != nil {
+		if err := decodeConsentForDecision(k, v, &events[len(events)-1]); err != nil {
 			return events, fmt.Errorf("consent event %d of customer %d: %w", readU64(k[8:]), cid, err)
 		}
 	}
@@ -483,11 +483,9 @@ func (r *Reader) PreviewMessage(step model.StepID, cid model.CustomerID) (Messag
 	return pv, nil
 }
 
-// decodeConsentForDecision reads what the decision table needs of a
-// stored consent event (the format of encodeConsent) without allocating:
-// kinds are matched against the known constants, and the texts the rules
-// do not read (source, actor, text version) are skipped.
-func decodeConsentForDecision(b []byte, ev *model.ConsentEvent) error {
+// decodeFullConsentForDecision is decodeConsentForDecision for a full
+// record (encodeConsent; format 1 of the ledger).
+func decodeFullConsentForDecision(b []byte, ev *model.ConsentEvent) error {
 	d := decoder{b: b}
 	if d.version(consentVersion, "consent event"); d.err != nil {
 		return d.err

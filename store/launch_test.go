@@ -399,18 +399,26 @@ func TestDecisionCodecs(t *testing.T) {
 }
 
 // TestLeanConsentDecoder keeps decodeConsentForDecision in step with
-// decodeConsent.
+// decodeConsent, for both ledger formats: the full record (format 1) and
+// the decision record (format 2).
 func TestLeanConsentDecoder(t *testing.T) {
 	at := time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)
+	key := appendU64(u64(6), 5)
 	for _, k := range model.ConsentKinds {
 		ev := model.ConsentEvent{ID: 5, CustomerID: 6, Channel: model.KindPhone, PurposeID: 3, Kind: k, Basis: model.BasisConsent,
 			EffectiveAt: at, RecordedAt: at.Add(time.Hour), Source: "form", Actor: "x", TextVersion: "v1", HasEvidence: true}
-		var full, lean model.ConsentEvent
+		var full model.ConsentEvent
 		b := encodeConsent(nil, &ev)
 		require.NoError(t, decodeConsent(b, &full))
-		require.NoError(t, decodeConsentForDecision(b, &lean))
-		assert.Equal(t, model.ConsentEvent{ID: full.ID, CustomerID: full.CustomerID, Channel: full.Channel, PurposeID: full.PurposeID,
-			Kind: full.Kind, EffectiveAt: full.EffectiveAt, RecordedAt: full.RecordedAt}, lean)
+		want := model.ConsentEvent{ID: full.ID, CustomerID: full.CustomerID, Channel: full.Channel, PurposeID: full.PurposeID,
+			Kind: full.Kind, EffectiveAt: full.EffectiveAt, RecordedAt: full.RecordedAt}
+		dec, ok := encodeConsentDecision(nil, &ev)
+		require.True(t, ok, "kind %s has a code", k)
+		for _, rec := range [][]byte{b, dec} {
+			var lean model.ConsentEvent
+			require.NoError(t, decodeConsentForDecision(key, rec, &lean))
+			assert.Equal(t, want, lean, "format %d", rec[0])
+		}
 	}
 }
 

@@ -69,8 +69,8 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 			return err
 		}
 	}
-	val := t.keep(encodeConsent(t.scratch[:0], ev))
-	key := t.keep(appendU64(appendU64(t.scratch[:0], uint64(ev.CustomerID)), id))
+	full := t.keep(encodeConsent(t.scratch[:0], ev))
+	key, val, idVal := t.ledgerRecords(ev, full)
 	if t.deferConsentPuts {
 		// A bulk import writes the customer-clustered records at the end,
 		// in key order (flushImportedConsents).
@@ -78,8 +78,7 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 	} else if err := t.bucket(bConsent).Put(key, val); err != nil {
 		return err
 	}
-	idKey := t.keep(appendU64(t.scratch[:0], id))
-	if err := t.bucket(bConsentIDs).Put(idKey, t.keep(appendU64(t.scratch[:0], uint64(ev.CustomerID)))); err != nil {
+	if err := t.bucket(bConsentIDs).Put(key[8:], idVal); err != nil {
 		return err
 	}
 	if ev.Kind == model.ConsentOptIn && ev.HasEvidence && cc.cur.Suppressed {
@@ -95,7 +94,7 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 	}
 	t.count("consent_events", 1)
 	t.change(ChangeConsent, uint64(ev.CustomerID))
-	return t.Audit(consentAction(ev.Kind), "customer:"+strconv.FormatUint(uint64(ev.CustomerID), 10), val)
+	return t.Audit(consentAction(ev.Kind), "customer:"+strconv.FormatUint(uint64(ev.CustomerID), 10), full)
 }
 
 // consentActions are the audit actions of the consent kinds, built once
@@ -156,11 +155,15 @@ func (t *Tx) purposeExists(id model.PurposeID) error {
 // ConsentEvent returns one event by its ledger position.
 func (r *Reader) ConsentEvent(id model.EventID) (model.ConsentEvent, error) {
 	var ev model.ConsentEvent
-	cid := r.tx.Bucket(bConsentIDs).Get(u64(uint64(id)))
-	if cid == nil {
+	idv := r.tx.Bucket(bConsentIDs).Get(u64(uint64(id)))
+	if len(idv) < consentIDLen {
 		return ev, notFound("consent event", id.String())
 	}
-	v := r.tx.Bucket(bConsent).Get(appendU64(append([]byte(nil), cid...), uint64(id)))
+	if len(idv) > consentIDLen {
+		return ev, decodeConsent(idv[consentIDLen:], &ev)
+	}
+	// Format 1: the full record is the customer-clustered one.
+	v := r.tx.Bucket(bConsent).Get(appendU64(append([]byte(nil), idv...), uint64(id)))
 	if v == nil {
 		return ev, fmt.Errorf("consent event %d: ledger index points at a missing record", id)
 	}

@@ -290,7 +290,7 @@ func (t *Tx) moveConsent(from, to model.CustomerID) ([]model.EventID, error) {
 	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var ev model.ConsentEvent
-		if err := decodeConsent(v, &ev); err != nil {
+		if err := decodeLedgerRecord(t.tx, k, v, &ev); err != nil {
 			return nil, fmt.Errorf("merge: consent event %d: %w", readU64(k[8:]), err)
 		}
 		evs = append(evs, ev)
@@ -302,10 +302,11 @@ func (t *Tx) moveConsent(from, to model.CustomerID) ([]model.EventID, error) {
 			return nil, err
 		}
 		ev.CustomerID = to
-		if err := b.Put(appendU64(u64(uint64(to)), uint64(ev.ID)), t.keep(encodeConsent(t.scratch[:0], ev))); err != nil {
+		key, val, idVal := t.ledgerRecords(ev, t.keep(encodeConsent(t.scratch[:0], ev)))
+		if err := b.Put(key, val); err != nil {
 			return nil, err
 		}
-		if err := ids.Put(u64(uint64(ev.ID)), t.keep(u64(uint64(to)))); err != nil {
+		if err := ids.Put(key[8:], idVal); err != nil {
 			return nil, err
 		}
 		out = append(out, ev.ID)

@@ -284,7 +284,7 @@ func (r *Reader) ConsentHistory(id model.CustomerID) ([]model.ConsentEvent, erro
 	c := r.tx.Bucket(bConsent).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var ev model.ConsentEvent
-		if err := decodeConsent(v, &ev); err != nil {
+		if err := decodeLedgerRecord(r.tx, k, v, &ev); err != nil {
 			return out, fmt.Errorf("consent event %d: %w", readU64(k[8:]), err)
 		}
 		out = append(out, ev)
