@@ -390,7 +390,8 @@ func (r *Reader) Check(in CheckInput) (CheckResult, error) {
 	if !in.Channel.Valid() {
 		return CheckResult{}, fmt.Errorf("unknown channel kind %q", in.Channel)
 	}
-	events, err := r.ConsentHistory(in.Customer)
+	// The decision table reads only the decision records of the ledger.
+	events, err := r.appendDecisionEvents(nil, in.Customer)
 	if err != nil {
 		return CheckResult{}, err
 	}
@@ -513,7 +514,7 @@ func (t *Tx) EraseCustomer(cid model.CustomerID) error {
 	if err := t.suppress(cc.cur); err != nil {
 		return err
 	}
-	events, err := t.Reader().ConsentHistory(cid)
+	events, err := t.Reader().appendDecisionEvents(nil, cid)
 	if err != nil {
 		return err
 	}
