@@ -206,6 +206,9 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 	err := s.Update(by, func(t *Tx) error {
 		written, created, rejected, newInBatch = 0, 0, rejected[:0], newInBatch[:0]
 		t.deferConsentPuts = true
+		// Most lines name a customer of their own: sized once, the map of
+		// projections to recompute does not grow step by step.
+		t.consentDirty = make(map[model.CustomerID]*dirtyScopes, len(batch))
 		// Evidence is keyed by event id, so an import appends at the
 		// bucket's right edge: full pages instead of bbolt's half-full
 		// splits (erasure only ever deletes from it).

@@ -93,7 +93,8 @@ func appendConsentState(buf []byte, cs *ConsentState) []byte {
 // sameDecision reports whether two scopes on one channel kind would be
 // stored alike (the purpose aside).
 func sameDecision(a, b *ScopeState) bool {
-	return a.Channel == b.Channel && reasonCode(a.Reason) == reasonCode(b.Reason) && a.EventID == b.EventID &&
+	// Equal reasons first: reasonCode matches a reason against each rule's.
+	return a.Channel == b.Channel && (a.Reason == b.Reason || reasonCode(a.Reason) == reasonCode(b.Reason)) && a.EventID == b.EventID &&
 		a.LastContact.IsZero() == b.LastContact.IsZero() && (a.LastContact.IsZero() || a.LastContact.UnixNano() == b.LastContact.UnixNano())
 }
 

@@ -205,3 +205,29 @@ func TestConsentStateRejectsDamage(t *testing.T) {
 	_, err = decodeConsentState(1, []byte{9, 0, 0})
 	assert.ErrorContains(t, err, "upgrade Karton")
 }
+
+// BenchmarkConsentStateCodec encodes and decodes a typical projection (8
+// channel kinds × 6 purposes, three decided by events), as a consent import
+// does for every customer it touches.
+func BenchmarkConsentStateCodec(b *testing.B) {
+	cs := &ConsentState{ComputedAt: time.Unix(1.7e9, 0).UTC()}
+	reasons := []model.Reason{model.ReasonNoValidBasis, model.ReasonNoContactPoint, model.ReasonExistingCustomer}
+	for i, k := range model.ChannelKinds {
+		for p := 1; p <= 6; p++ {
+			cs.Scopes = append(cs.Scopes, ScopeState{Channel: k, Purpose: model.PurposeID(p), Reason: reasons[i%len(reasons)]})
+		}
+	}
+	cs.Scopes[1].Reason, cs.Scopes[1].EventID = model.ReasonConsentDOI, 123456
+	cs.Scopes[9].Reason, cs.Scopes[9].EventID = model.ReasonWithdrawn, 123457
+	cs.Scopes[20].Reason, cs.Scopes[20].EventID = model.ReasonConsentPhone, 123458
+	var buf []byte
+	var back ConsentState
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendConsentState(buf[:0], cs)
+		if err := decodeConsentStateInto(&back, 7, buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(buf)), "bytes")
+}
