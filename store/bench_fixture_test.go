@@ -39,7 +39,7 @@ import (
 
 // benchFixtureVersion names the layout of cached fixtures; bump it when a
 // cached store would no longer match what the code writes.
-const benchFixtureVersion = 4 // 3: consent projections in format 2 (runs of scopes); 4: the ledger keeps decision records
+const benchFixtureVersion = 5 // 3: consent projections in format 2 (runs of scopes); 5: the ledger in chunks
 
 const benchSeed = 1
 

@@ -271,7 +271,7 @@ func (t *Tx) flushConsentState() error {
 			if err != nil {
 				return err
 			}
-			// Decide reads what decodeConsentForDecision keeps, which is
+			// Decide reads what appendLedgerDecisions keeps, which is
 			// cheaper than the full history.
 			if events, err = t.Reader().appendDecisionEvents(events[:0], cid); err != nil {
 				return err
@@ -390,7 +390,7 @@ func (r *Reader) Check(in CheckInput) (CheckResult, error) {
 	if !in.Channel.Valid() {
 		return CheckResult{}, fmt.Errorf("unknown channel kind %q", in.Channel)
 	}
-	// The decision table reads only the decision records of the ledger.
+	// The decision table reads only the ledger's chunks, not full events.
 	events, err := r.appendDecisionEvents(nil, in.Customer)
 	if err != nil {
 		return CheckResult{}, err

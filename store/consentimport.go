@@ -539,12 +539,7 @@ func (t *Tx) flushImportedConsents() error {
 	}
 	// The workers read puts: written here without sorting again.
 	var werr error
-	ledger := t.bucket(bConsent)
-	for _, kv := range puts {
-		if werr = ledger.Put(kv.k, kv.v); werr != nil {
-			break
-		}
-	}
+	werr = writeLedgerPuts(t.bucket(bConsent), puts)
 	t.consentPuts = t.consentPuts[:0]
 	wg.Wait()
 	if werr != nil {
@@ -720,39 +715,19 @@ func (t *Tx) projectImported(part *projectionPart, puts []keyVal, purposes []mod
 }
 
 // appendImportedHistory appends what Reader.appendDecisionEvents reads
-// for a customer once the batch's records are written: the stored events
-// (through the read transaction's cursor) and the new ones, in key order.
+// for a customer once the batch's entries are written: the stored events
+// (through the read transaction's cursor), then the new ones (fresh: all
+// newer).
 func appendImportedHistory(events []model.ConsentEvent, c *bolt.Cursor, prefix []byte, fresh []keyVal) ([]model.ConsentEvent, error) {
-	k, v := c.Seek(prefix)
-	next := func() {
-		if k, v = c.Next(); k != nil && !bytes.HasPrefix(k, prefix) {
-			k = nil
-		}
+	events, err := appendLedgerDecisions(events, c, prefix)
+	if err != nil {
+		return events, err
 	}
-	if k != nil && !bytes.HasPrefix(k, prefix) {
-		k = nil
-	}
-	for k != nil || len(fresh) > 0 {
-		cmp := -1 // the stored record comes first
-		if k == nil {
-			cmp = 1
-		} else if len(fresh) > 0 {
-			cmp = bytes.Compare(k, fresh[0].k)
-		}
-		var ek, ev []byte
-		if cmp < 0 {
-			ek, ev = k, v
-			next()
-		} else {
-			if cmp == 0 {
-				next() // a Put replaces the stored record
-			}
-			ek, ev = fresh[0].k, fresh[0].v
-			fresh = fresh[1:]
-		}
-		events = append(events, model.ConsentEvent{})
-		if err := decodeConsentForDecision(ek, ev, &events[len(events)-1]); err != nil {
-			return events, fmt.Errorf("consent event %d of customer %d: %w", readU64(ek[8:]), readU64(prefix), err)
+	cid := model.CustomerID(readU64(prefix))
+	for _, kv := range fresh {
+		events = append(events, model.ConsentEvent{CustomerID: cid})
+		if _, err := readLedgerEntry(kv.v, &events[len(events)-1]); err != nil {
+			return events, fmt.Errorf("consent event %d of customer %d: %w", readU64(kv.k[8:]), cid, err)
 		}
 	}
 	return events, nil

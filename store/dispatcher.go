@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -662,9 +661,13 @@ func (d *Dispatcher) recheck(b *dispatchBatch, it *batchItem) error {
 			return nil
 		}
 		cid := it.entry.CustomerID
-		prefix := u64(uint64(cid))
-		k, _ := r.tx.Bucket(bConsent).Cursor().Seek(appendU64(prefix, uint64(b.ledger)+1))
-		if k == nil || !bytes.HasPrefix(k, prefix) {
+		// A chunk of the ledger holds events after the one its key names,
+		// so the customer's newest event is the last one read.
+		events, err := r.appendDecisionEvents(nil, cid)
+		if err != nil {
+			return err
+		}
+		if len(events) == 0 || events[len(events)-1].ID <= b.ledger {
 			return nil // nothing new for this customer
 		}
 		ev := newEvaluator(r, it.plan)

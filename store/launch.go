@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -310,29 +309,17 @@ func (e *evaluator) load(cid model.CustomerID, rec []byte) error {
 	if e.consent == nil {
 		e.consent = e.r.tx.Bucket(bConsent).Cursor()
 	}
-	c := e.consent
-	for k, v := c.Seek(prefix[:]); k != nil && bytes.HasPrefix(k, prefix[:]); k, v = c.Next() {
-		e.events = append(e.events, model.ConsentEvent{})
-		if err := decodeConsentForDecision(k, v, &e.events[len(e.events)-1]); err != nil {
-			return fmt.Errorf("consent event %d of customer %d: %w", readU64(k[8:]), cid, err)
-		}
-	}
-	return nil
+	var err error
+	e.events, err = appendLedgerDecisions(e.events, e.consent, prefix[:])
+	return err
 }
 
 // appendDecisionEvents appends a customer's consent events as the
-// decision table reads them (decodeConsentForDecision) to events.
+// decision table reads them (appendLedgerDecisions) to events.
 func (r *Reader) appendDecisionEvents(events []model.ConsentEvent, cid model.CustomerID) ([]model.ConsentEvent, error) {
 	var prefix [8]byte
 	binary.BigEndian.PutUint64(prefix[:], uint64(cid))
-	c := r.tx.Bucket(bConsent).Cursor()
-	for k, v := c.Seek(prefix[:]); k != nil && bytes.HasPrefix(k, prefix[:]); k, v = c.Next() {
-		events = append(events, model.ConsentEvent{})
-		if err := decodeConsentForDecision(k, v, &events[len(events)-1]); err != nil {
-			return events, fmt.Errorf("consent event %d of customer %d: %w", readU64(k[8:]), cid, err)
-		}
-	}
-	return events, nil
+	return appendLedgerDecisions(events, r.tx.Bucket(bConsent).Cursor(), prefix[:])
 }
 
 // decide applies the decision table to the loaded customer at t.
@@ -483,7 +470,7 @@ func (r *Reader) PreviewMessage(step model.StepID, cid model.CustomerID) (Messag
 	return pv, nil
 }
 
-// decodeFullConsentForDecision is decodeConsentForDecision for a full
+// decodeFullConsentForDecision reads what the decision table needs of a full
 // record (encodeConsent; format 1 of the ledger).
 func decodeFullConsentForDecision(b []byte, ev *model.ConsentEvent) error {
 	d := decoder{b: b}

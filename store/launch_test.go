@@ -398,9 +398,9 @@ func TestDecisionCodecs(t *testing.T) {
 	assert.Error(t, decodeDecision([]byte{9}, &back), "a newer format is refused")
 }
 
-// TestLeanConsentDecoder keeps decodeConsentForDecision in step with
-// decodeConsent, for both ledger formats: the full record (format 1) and
-// the decision record (format 2).
+// TestLeanConsentDecoder keeps the ledger's decision readers in step with
+// decodeConsent, for both ledger formats: a full record (format 1) and a
+// chunk (format 2).
 func TestLeanConsentDecoder(t *testing.T) {
 	at := time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)
 	key := appendU64(u64(6), 5)
@@ -412,12 +412,11 @@ func TestLeanConsentDecoder(t *testing.T) {
 		require.NoError(t, decodeConsent(b, &full))
 		want := model.ConsentEvent{ID: full.ID, CustomerID: full.CustomerID, Channel: full.Channel, PurposeID: full.PurposeID,
 			Kind: full.Kind, EffectiveAt: full.EffectiveAt, RecordedAt: full.RecordedAt}
-		dec, ok := encodeConsentDecision(nil, &ev)
-		require.True(t, ok, "kind %s has a code", k)
-		for _, rec := range [][]byte{b, dec} {
-			var lean model.ConsentEvent
-			require.NoError(t, decodeConsentForDecision(key, rec, &lean))
-			assert.Equal(t, want, lean, "format %d", rec[0])
+		chunk := appendLedgerEntry([]byte{consentChunkVersion}, &ev)
+		for _, rec := range [][]byte{b, chunk} {
+			lean, err := appendRecordDecisions(nil, 6, key, rec)
+			require.NoError(t, err)
+			assert.Equal(t, []model.ConsentEvent{want}, lean, "format %d", rec[0])
 		}
 	}
 }

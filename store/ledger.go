@@ -70,15 +70,16 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 		}
 	}
 	full := t.keep(encodeConsent(t.scratch[:0], ev))
-	key, val, idVal := t.ledgerRecords(ev, full)
+	entry := t.keep(appendLedgerEntry(t.scratch[:0], ev))
+	key := t.keep(appendU64(appendU64(t.scratch[:0], uint64(ev.CustomerID)), id))
 	if t.deferConsentPuts {
 		// A bulk import writes the customer-clustered records at the end,
 		// in key order (flushImportedConsents).
-		t.consentPuts = append(t.consentPuts, keyVal{key, val})
-	} else if err := t.bucket(bConsent).Put(key, val); err != nil {
+		t.consentPuts = append(t.consentPuts, keyVal{key, entry})
+	} else if err := appendLedgerEvents(t.bucket(bConsent), []keyVal{{key, entry}}); err != nil {
 		return err
 	}
-	if err := t.bucket(bConsentIDs).Put(key[8:], idVal); err != nil {
+	if err := t.bucket(bConsentIDs).Put(key[8:], t.keep(consentIDValue(t.scratch[:0], ev.CustomerID, full))); err != nil {
 		return err
 	}
 	if ev.Kind == model.ConsentOptIn && ev.HasEvidence && cc.cur.Suppressed {
@@ -117,20 +118,15 @@ func consentAction(k model.ConsentKind) string {
 // keyVal is a record whose Put is deferred to the end of the transaction.
 type keyVal struct{ k, v []byte }
 
-// flushConsentPuts writes the deferred ledger records in key order, so
-// that consecutive Puts land on the same B+tree pages (each customer's
-// history is one range of the consent bucket), before the projection
-// reads them back.
+// flushConsentPuts writes the deferred ledger entries in key order, one
+// write per customer, before the projection reads them back.
 func (t *Tx) flushConsentPuts() error {
 	if len(t.consentPuts) == 0 {
 		return nil
 	}
 	slices.SortFunc(t.consentPuts, func(a, b keyVal) int { return bytes.Compare(a.k, b.k) })
-	b := t.bucket(bConsent)
-	for _, kv := range t.consentPuts {
-		if err := b.Put(kv.k, kv.v); err != nil {
-			return err
-		}
+	if err := writeLedgerPuts(t.bucket(bConsent), t.consentPuts); err != nil {
+		return err
 	}
 	t.consentPuts = t.consentPuts[:0]
 	return nil

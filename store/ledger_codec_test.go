@@ -54,9 +54,9 @@ func (f *consentFixture) ledgerView(t *testing.T, cid model.CustomerID, at time.
 	return v
 }
 
-// toFormat1 rewrites the customer's ledger records as Karton wrote them
-// before decision records: the full record in bucket consent, only the
-// customer id in consent_ids.
+// toFormat1 rewrites the customer's ledger as Karton wrote it before
+// chunks: one full record per key in bucket consent, only the customer id
+// in consent_ids.
 func toFormat1(t *testing.T, s *Store, cid model.CustomerID) {
 	t.Helper()
 	require.NoError(t, s.db.Update(func(tx *bolt.Tx) error {
@@ -65,17 +65,26 @@ func toFormat1(t *testing.T, s *Store, cid model.CustomerID) {
 		var keys, fulls [][]byte
 		c := b.Cursor()
 		for k, v := c.Seek(prefix); k != nil && string(k[:8]) == string(prefix); k, v = c.Next() {
-			require.Equal(t, byte(consentDecisionVersion), v[0], "written as a decision record")
-			full, err := fullConsent(tx, k, v)
+			require.Equal(t, byte(consentChunkVersion), v[0], "written as a chunk")
+			keys = append(keys, append([]byte(nil), k...))
+			var err error
+			fulls, err = fullConsents(tx, k, v, fulls)
 			require.NoError(t, err)
-			keys, fulls = append(keys, append([]byte(nil), k...)), append(fulls, append([]byte(nil), full...))
 		}
 		require.NotEmpty(t, keys)
-		for i, k := range keys {
-			if err := b.Put(k, fulls[i]); err != nil {
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
 				return err
 			}
-			if err := ids.Put(k[8:], k[:8]); err != nil {
+		}
+		for _, full := range fulls {
+			var ev model.ConsentEvent
+			require.NoError(t, decodeConsent(full, &ev))
+			full = append([]byte(nil), full...)
+			if err := b.Put(appendU64(u64(uint64(cid)), uint64(ev.ID)), full); err != nil {
+				return err
+			}
+			if err := ids.Put(u64(uint64(ev.ID)), u64(uint64(cid))); err != nil {
 				return err
 			}
 		}
@@ -118,7 +127,7 @@ func TestLedgerReadsBothFormats(t *testing.T) {
 	require.NoError(t, f.s.db.View(func(tx *bolt.Tx) error {
 		k, v := tx.Bucket(bConsent).Cursor().Seek(u64(uint64(other)))
 		assert.Equal(t, uint64(other), readU64(k))
-		assert.Equal(t, byte(consentDecisionVersion), v[0], "a merge writes decision records")
+		assert.Equal(t, byte(consentChunkVersion), v[0], "a merge writes chunks")
 		return nil
 	}))
 }
@@ -138,20 +147,63 @@ func TestLedgerSaysWhenAFullRecordIsMissing(t *testing.T) {
 	}))
 }
 
-// A decision record is small: the customer-clustered bucket is what a
+// A chunk's entries are small: the customer-clustered bucket is what a
 // consent import rewrites.
-func TestDecisionRecordIsSmall(t *testing.T) {
+func TestLedgerEntryIsSmall(t *testing.T) {
 	ev := model.ConsentEvent{ID: 123456, CustomerID: 654321, Channel: model.KindEmail, PurposeID: 3, Kind: model.ConsentDOIConfirmed,
 		Basis: model.BasisConsent, EffectiveAt: testNow, RecordedAt: testNow, Source: "consent-platform", Actor: "import",
 		TextVersion: "newsletter-v3", HasEvidence: true}
-	dec, ok := encodeConsentDecision(nil, &ev)
-	require.True(t, ok)
+	entry := appendLedgerEntry(nil, &ev)
 	full := encodeConsent(nil, &ev)
-	t.Logf("decision record %d bytes, full record %d bytes", len(dec), len(full))
-	assert.Less(t, len(dec), len(full)/3)
-	var back model.ConsentEvent
-	assert.ErrorIs(t, decodeConsentForDecision(appendU64(u64(654321), 123456), append(dec, 0), &back), errCorrupt, "bytes after the record")
-	for n := 1; n < len(dec); n++ {
-		assert.ErrorIs(t, decodeConsentForDecision(appendU64(u64(654321), 123456), dec[:n], &back), errCorrupt, "cut at %d", n)
+	t.Logf("chunk entry %d bytes, full record %d bytes", len(entry), len(full))
+	assert.Less(t, len(entry), len(full)/4)
+	key := appendU64(u64(654321), 123456)
+	chunk := append([]byte{consentChunkVersion}, entry...)
+	chunk = append(chunk, appendLedgerEntry(nil, &model.ConsentEvent{ID: 123460, Kind: model.ConsentOptOut, Channel: model.KindEmail, PurposeID: 3, EffectiveAt: testNow})...)
+	evs, err := appendRecordDecisions(nil, 654321, key, chunk)
+	require.NoError(t, err)
+	require.Len(t, evs, 2)
+	assert.Equal(t, model.EventID(123460), evs[1].ID)
+	assert.Equal(t, model.CustomerID(654321), evs[1].CustomerID)
+	for n := 1; n < len(chunk); n++ {
+		if n == 1+len(entry) {
+			continue // a whole first entry: a valid chunk of one
+		}
+		_, err := appendRecordDecisions(nil, 654321, key, chunk[:n])
+		assert.ErrorIs(t, err, errCorrupt, "cut at %d", n)
 	}
+	_, err = appendRecordDecisions(nil, 654321, appendU64(u64(654321), 99), chunk)
+	assert.ErrorIs(t, err, errCorrupt, "a key that does not name the chunk's first event")
+}
+
+// A customer's events fill a chunk up to ledgerChunkMax, then go on in a
+// new one; the history reads across chunks in order.
+func TestLedgerChunksGrowAndSplit(t *testing.T) {
+	f := newConsentFixture(t)
+	t0 := testNow.Add(-100 * time.Hour)
+	var want []model.EventID
+	for i := range 120 {
+		kind := model.ConsentOptIn
+		if i%2 == 1 {
+			kind = model.ConsentOptOut
+		}
+		want = append(want, f.record(t, kind, model.KindEmail, t0.Add(time.Duration(i)*time.Minute), nil))
+	}
+	chunks := 0
+	require.NoError(t, f.s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bConsent).Cursor()
+		prefix := u64(uint64(f.cid))
+		for k, v := c.Seek(prefix); k != nil && string(k[:8]) == string(prefix); k, v = c.Next() {
+			chunks++
+			assert.LessOrEqual(t, len(v), ledgerChunkMax)
+		}
+		return nil
+	}))
+	assert.Greater(t, chunks, 1)
+	v := f.ledgerView(t, f.cid, testNow)
+	require.Len(t, v.history, len(want))
+	for i, ev := range v.history {
+		assert.Equal(t, want[i], ev.ID)
+	}
+	assert.Equal(t, model.ReasonWithdrawn, v.check.Reason)
 }

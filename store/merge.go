@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -281,40 +282,60 @@ func (t *Tx) repointOrder(oldKey, newKey, val []byte) error {
 
 // moveConsent moves a customer's consent events to another customer. The
 // events keep their ids (ledger positions), times, sources and evidence;
-// only the customer they belong to changes.
+// only the customer they belong to changes. The survivor's history is
+// written anew, both customers' events in ledger order, in chunks.
 func (t *Tx) moveConsent(from, to model.CustomerID) ([]model.EventID, error) {
 	b := t.bucket(bConsent)
 	ids := t.bucket(bConsentIDs)
-	prefix := u64(uint64(from))
 	var evs []model.ConsentEvent
-	c := b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var ev model.ConsentEvent
-		if err := decodeLedgerRecord(t.tx, k, v, &ev); err != nil {
-			return nil, fmt.Errorf("merge: consent event %d: %w", readU64(k[8:]), err)
+	var moved []model.EventID
+	for _, cid := range []model.CustomerID{from, to} {
+		prefix := u64(uint64(cid))
+		var keys [][]byte
+		var fulls [][]byte
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			keys = append(keys, bytes.Clone(k))
+			var err error
+			if fulls, err = fullConsents(t.tx, k, v, fulls); err != nil {
+				return nil, fmt.Errorf("merge: %w", err)
+			}
 		}
-		evs = append(evs, ev)
+		for _, full := range fulls {
+			var ev model.ConsentEvent
+			if err := decodeConsent(full, &ev); err != nil {
+				return nil, fmt.Errorf("merge: consent event of customer %d: %w", cid, err)
+			}
+			if cid == from {
+				moved = append(moved, ev.ID)
+			}
+			evs = append(evs, ev)
+		}
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
+				return nil, err
+			}
+		}
 	}
-	out := make([]model.EventID, 0, len(evs))
+	slices.SortFunc(evs, func(a, b model.ConsentEvent) int { return cmp.Compare(a.ID, b.ID) })
+	entries := make([]keyVal, 0, len(evs))
 	for i := range evs {
 		ev := &evs[i]
-		if err := b.Delete(appendU64(u64(uint64(from)), uint64(ev.ID))); err != nil {
-			return nil, err
-		}
 		ev.CustomerID = to
-		key, val, idVal := t.ledgerRecords(ev, t.keep(encodeConsent(t.scratch[:0], ev)))
-		if err := b.Put(key, val); err != nil {
+		entries = append(entries, keyVal{appendU64(u64(uint64(to)), uint64(ev.ID)), appendLedgerEntry(nil, ev)})
+		if err := ids.Put(u64(uint64(ev.ID)), consentIDValue(nil, to, encodeConsent(nil, ev))); err != nil {
 			return nil, err
 		}
-		if err := ids.Put(key[8:], idVal); err != nil {
-			return nil, err
-		}
-		out = append(out, ev.ID)
 	}
-	if len(out) > 0 {
+	// Both customers' chunks are gone: the survivor's history is written
+	// from its first event on.
+	if err := appendLedgerEvents(b, entries); err != nil {
+		return nil, err
+	}
+	if len(moved) > 0 {
 		t.change(ChangeConsent, uint64(to))
 	}
-	return out, nil
+	return moved, nil
 }
 
 // dropConsentState removes the absorbed customer's projection, takes its

@@ -282,12 +282,19 @@ func (r *Reader) ConsentHistory(id model.CustomerID) ([]model.ConsentEvent, erro
 	var out []model.ConsentEvent
 	prefix := u64(uint64(id))
 	c := r.tx.Bucket(bConsent).Cursor()
+	var fulls [][]byte
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var ev model.ConsentEvent
-		if err := decodeLedgerRecord(r.tx, k, v, &ev); err != nil {
-			return out, fmt.Errorf("consent event %d: %w", readU64(k[8:]), err)
+		var err error
+		if fulls, err = fullConsents(r.tx, k, v, fulls[:0]); err != nil {
+			return out, err
 		}
-		out = append(out, ev)
+		for _, full := range fulls {
+			var ev model.ConsentEvent
+			if err := decodeConsent(full, &ev); err != nil {
+				return out, fmt.Errorf("consent event of customer %d: %w", id, err)
+			}
+			out = append(out, ev)
+		}
 	}
 	return out, nil
 }
