@@ -32,8 +32,8 @@ import (
 //	interactions      cid time iid                          interaction    (clustered by customer)
 //	purchases         cid time pid                          purchase       (clustered by customer)
 //	purchase_orders   source 0x00 order id                  purchases key  (unique, idempotent imports)
-//	consent           cid eid                               consent event  (clustered by customer)
-//	consent_ids       eid                                   cid            (ledger order)
+//	consent           cid eid(first of the chunk)           chunk of the customer's events as the decision table reads them (ledger_codec.go)
+//	consent_ids       eid                                   cid + full consent event (ledger order)
 //	evidence          eid                                   evidence       (erasable)
 //	channels          chid                                  channel
 //	purposes          pid                                   purpose
@@ -45,7 +45,7 @@ import (
 //	audit             seq                                   audit entry    (append-only chain)
 //	scores            cid                                   RFM and CLV (scores.go)
 //	rollups           see rollups.go                        counts and sums per day
-//	consent_state     cid                                   projection: decision per scope (consent.go)
+//	consent_state     cid                                   projection: decision per scope, in runs (consentstate_codec.go)
 //	suppression       HMAC-SHA256(secret, contact point)    time added     (erased people)
 //	decisions         sid cid                               decision       (launch: one per step × audience member)
 //	launches          sid                                   launch state   (cursor and counts of a step's launch)
