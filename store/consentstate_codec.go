@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -159,16 +158,15 @@ type stateRun struct {
 // of a projection (Check's last contact, the coverage tally) use it
 // without decoding the scopes.
 type stateRuns struct {
-	b    []byte
+	d    decoder
 	left int // scopes not read yet
 	v1   bool
-	err  error
 }
 
 // openStateRuns reads a projection's header: when it was computed (Unix
 // ns) and a reader of its runs.
 func openStateRuns(b []byte) (int64, stateRuns, error) {
-	r := stateRuns{b: b}
+	r := stateRuns{}
 	if len(b) == 0 {
 		return 0, r, fmt.Errorf("decode consent state: %w", errCorrupt)
 	}
@@ -182,19 +180,19 @@ func openStateRuns(b []byte) (int64, stateRuns, error) {
 		}
 		return 0, r, fmt.Errorf("consent state record has format version %d, this Karton reads up to %d: upgrade Karton", b[0], consentStateVersion)
 	}
-	r.b = b[1:]
-	at := r.varint()
-	n := r.uvarint()
+	r.d.b = b[1:]
+	at := r.d.varint()
+	n := r.d.uvarint()
 	switch {
-	case r.err != nil:
-	case r.v1 && n > uint64(len(r.b)), n > maxStateScopes:
+	case r.d.err != nil:
+	case r.v1 && n > uint64(len(r.d.b)), n > maxStateScopes:
 		// Format 1 takes at least one byte per scope.
-		r.err = errCorrupt
+		r.d.err = errCorrupt
 	default:
 		r.left = int(n)
 	}
-	if r.err != nil {
-		return 0, r, fmt.Errorf("decode consent state: %w", r.err)
+	if r.d.err != nil {
+		return 0, r, fmt.Errorf("decode consent state: %w", r.d.err)
 	}
 	return at, r, nil
 }
@@ -202,47 +200,42 @@ func openStateRuns(b []byte) (int64, stateRuns, error) {
 // next reads the next run into run; false at the end or on damage (done
 // tells which).
 func (r *stateRuns) next(run *stateRun) bool {
-	if r.left == 0 || r.err != nil {
+	if r.left == 0 || r.d.err != nil {
 		return false
 	}
-	if len(r.b) < 1 {
-		r.err = errCorrupt
-		return false
-	}
-	head := r.b[0]
-	r.b = r.b[1:]
+	head := r.d.byte1()
 	if r.v1 {
 		run.ch, run.n = head, 1
-		run.purpose = r.uvarint()
-		run.reason = r.byte1()
-		run.event = r.uvarint()
-		run.contact = r.varint()
+		run.purpose = r.d.uvarint()
+		run.reason = r.d.byte1()
+		run.event = r.d.uvarint()
+		run.contact = r.d.varint()
 	} else {
 		run.ch, run.n = head&0x0f, 1
-		run.purpose = r.uvarint()
-		run.reason = r.byte1()
+		run.purpose = r.d.uvarint()
+		run.reason = r.d.byte1()
 		if head&runLong != 0 {
-			if extra := r.uvarint(); extra > uint64(r.left) {
-				r.err = errCorrupt
+			if extra := r.d.uvarint(); extra > uint64(r.left) {
+				r.d.err = errCorrupt
 			} else {
 				run.n = int(extra) + 2
 			}
 		}
 		run.event, run.contact = 0, 0
 		if head&runEvent != 0 {
-			run.event = r.uvarint()
+			run.event = r.d.uvarint()
 		}
 		if head&runContact != 0 {
-			run.contact = r.varint()
+			run.contact = r.d.varint()
 		}
 		if head&0x80 != 0 {
-			r.err = errCorrupt
+			r.d.err = errCorrupt
 		}
 	}
-	if r.err == nil && run.n > r.left {
-		r.err = errCorrupt
+	if r.d.err == nil && run.n > r.left {
+		r.d.err = errCorrupt
 	}
-	if r.err != nil {
+	if r.d.err != nil {
 		return false
 	}
 	r.left -= run.n
@@ -252,41 +245,11 @@ func (r *stateRuns) next(run *stateRun) bool {
 // done reports damage: a broken run, fewer runs than scopes, or bytes
 // after the last run.
 func (r *stateRuns) done() error {
-	if r.err == nil && (r.left != 0 || len(r.b) != 0) {
-		r.err = errCorrupt
+	if r.d.err == nil && (r.left != 0 || len(r.d.b) != 0) {
+		r.d.err = errCorrupt
 	}
-	if r.err != nil {
-		return fmt.Errorf("decode consent state: %w", r.err)
+	if r.d.err != nil {
+		return fmt.Errorf("decode consent state: %w", r.d.err)
 	}
 	return nil
-}
-
-func (r *stateRuns) byte1() byte {
-	if len(r.b) < 1 {
-		r.err = errCorrupt
-		return 0
-	}
-	v := r.b[0]
-	r.b = r.b[1:]
-	return v
-}
-
-func (r *stateRuns) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errCorrupt
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *stateRuns) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errCorrupt
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
 }

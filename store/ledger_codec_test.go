@@ -92,7 +92,7 @@ func toFormat1(t *testing.T, s *Store, cid model.CustomerID) {
 	}))
 }
 
-// A store written before decision records reads the same: history, events
+// A store written before chunks reads the same: history, events
 // by id, Check; and a merge moves its events into the new format.
 func TestLedgerReadsBothFormats(t *testing.T) {
 	f := newConsentFixture(t)
