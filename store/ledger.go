@@ -160,7 +160,7 @@ func (r *Reader) ConsentEvent(id model.EventID) (model.ConsentEvent, error) {
 	}
 	// Format 1: the full record is the customer-clustered one.
 	v := r.tx.Bucket(bConsent).Get(appendU64(append([]byte(nil), idv...), uint64(id)))
-	if v == nil {
+	if len(v) == 0 || v[0] == consentChunkVersion {
 		return ev, fmt.Errorf("consent event %d: ledger index points at a missing record", id)
 	}
 	return ev, decodeConsent(v, &ev)
