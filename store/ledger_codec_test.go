@@ -132,8 +132,9 @@ func TestLedgerReadsBothFormats(t *testing.T) {
 	}))
 }
 
-// A decision record whose full record is missing is an error that names
-// the event, not a silently short history.
+// An event whose consent_ids entry lost its full record is an error that
+// names it, both in the customer's history and read by its id (not a
+// chunk misread as a record), never a silently short history.
 func TestLedgerSaysWhenAFullRecordIsMissing(t *testing.T) {
 	f := newConsentFixture(t)
 	id := f.record(t, model.ConsentOptIn, model.KindEmail, testNow.Add(-time.Hour), model.Evidence{"ip": "192.0.2.1"})
@@ -143,6 +144,8 @@ func TestLedgerSaysWhenAFullRecordIsMissing(t *testing.T) {
 	require.NoError(t, f.s.View(admin, func(r *Reader) error {
 		_, err := r.ConsentHistory(f.cid)
 		assert.ErrorContains(t, err, "not its full record")
+		_, err = r.ConsentEvent(id)
+		assert.ErrorContains(t, err, "points at a missing record")
 		return nil
 	}))
 }
@@ -206,19 +209,4 @@ func TestLedgerChunksGrowAndSplit(t *testing.T) {
 		assert.Equal(t, want[i], ev.ID)
 	}
 	assert.Equal(t, model.ReasonWithdrawn, v.check.Reason)
-}
-
-// An event whose consent_ids entry lost its full record is an error that
-// names it, not a chunk misread as a record.
-func TestConsentEventSaysWhenItsFullRecordIsMissing(t *testing.T) {
-	f := newConsentFixture(t)
-	id := f.record(t, model.ConsentOptIn, model.KindEmail, testNow.Add(-time.Hour), model.Evidence{"ip": "192.0.2.1"})
-	require.NoError(t, f.s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bConsentIDs).Put(u64(uint64(id)), u64(uint64(f.cid)))
-	}))
-	require.NoError(t, f.s.View(admin, func(r *Reader) error {
-		_, err := r.ConsentEvent(id)
-		assert.ErrorContains(t, err, "points at a missing record")
-		return nil
-	}))
 }
