@@ -2,10 +2,8 @@ package store
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"math"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -55,20 +53,14 @@ const (
 
 // appendLedgerEntry appends ev's entry of a chunk to buf.
 func appendLedgerEntry(buf []byte, ev *model.ConsentEvent) []byte {
-	buf = binary.AppendUvarint(buf, uint64(ev.ID))
-	buf = append(buf, consentKindCode(ev.Kind), ev.Channel.Code())
-	buf = binary.AppendUvarint(buf, uint64(ev.PurposeID))
-	buf = appendStoredTime(buf, ev.EffectiveAt)
-	return appendStoredTime(buf, ev.RecordedAt)
-}
-
-// appendStoredTime appends a time as encoder.time does (Unix ns, 0 for the
-// zero time).
-func appendStoredTime(buf []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return binary.AppendVarint(buf, 0)
-	}
-	return binary.AppendVarint(buf, t.UnixNano())
+	e := encoder{buf: buf}
+	e.uvarint(uint64(ev.ID))
+	e.byte1(consentKindCode(ev.Kind))
+	e.byte1(ev.Channel.Code())
+	e.uvarint(uint64(ev.PurposeID))
+	e.time(ev.EffectiveAt)
+	e.time(ev.RecordedAt)
+	return e.buf
 }
 
 // readLedgerEntry decodes the chunk entry at the start of b into ev (the
@@ -179,14 +171,22 @@ func appendLedgerEvents(b *bolt.Bucket, entries []keyVal) error {
 	} else {
 		k, v = c.Last()
 	}
+	// chunkCap sizes a chunk for the entries still to come (at most
+	// ledgerChunkMax), not a full KiB for every customer an import touches.
+	left := 0
+	for _, e := range entries {
+		left += len(e.v)
+	}
+	chunkCap := func(have int) int { return min(ledgerChunkMax, have+left) }
 	var key, chunk []byte
 	changed := false
 	if k != nil && bytes.HasPrefix(k, prefix) && len(v) > 0 && v[0] == consentChunkVersion {
-		key, chunk = bytes.Clone(k), append(make([]byte, 0, ledgerChunkMax), v...)
+		key, chunk = bytes.Clone(k), append(make([]byte, 0, chunkCap(len(v))), v...)
 	}
 	for _, e := range entries {
 		if chunk != nil && len(chunk)+len(e.v) <= ledgerChunkMax {
 			chunk, changed = append(chunk, e.v...), true
+			left -= len(e.v)
 			continue
 		}
 		if changed {
@@ -195,7 +195,8 @@ func appendLedgerEvents(b *bolt.Bucket, entries []keyVal) error {
 			}
 		}
 		key = bytes.Clone(e.k)
-		chunk, changed = append(append(make([]byte, 0, ledgerChunkMax), consentChunkVersion), e.v...), true
+		chunk, changed = append(append(make([]byte, 0, chunkCap(1)), consentChunkVersion), e.v...), true
+		left -= len(e.v)
 	}
 	return b.Put(key, chunk)
 }
