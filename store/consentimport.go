@@ -231,6 +231,17 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 				if v := emails.Get([]byte(norm)); v != nil {
 					cid = model.CustomerID(readU64(v))
 				} else {
+					// The customer is created only for an event that will
+					// be written: a rejected line leaves nothing behind.
+					probe := p.ev
+					probe.CustomerID = ^model.CustomerID(0) // not known before it is created
+					if err := t.checkConsent(&probe, p.evi); err != nil {
+						if isRowError(err) {
+							rejected = append(rejected, Rejection{p.line, err.Error()})
+							continue
+						}
+						return err
+					}
 					nc := model.Customer{Email: p.email}
 					if err := t.InsertCustomer(&nc); err != nil {
 						rejected = append(rejected, Rejection{p.line, "customer_email: " + err.Error()})

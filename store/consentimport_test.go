@@ -148,8 +148,8 @@ func importTestLinesFor(seed uint64, n, customers int) []byte {
 }
 
 // importOneByOne is the reference: each valid line through the plain
-// write path, new customers committed on their own (as a batch keeps a
-// customer it created even when the line's event is rejected).
+// write path in a transaction of its own, together with the customer a
+// new email makes (a rejected line leaves no customer behind).
 func importOneByOne(t *testing.T, s *Store, data []byte) (written, created int, rejected []int) {
 	t.Helper()
 	var purposes map[string]model.PurposeID
@@ -186,22 +186,26 @@ func importOneByOne(t *testing.T, s *Store, data []byte) (written, created int, 
 				}
 				return nil
 			}))
-			if cid == 0 {
+		}
+		isNew := cid == 0
+		err = s.Update(admin, func(tx *Tx) error {
+			if isNew {
 				nc := model.Customer{Email: email}
-				if err := s.Update(admin, func(tx *Tx) error { return tx.InsertCustomer(&nc) }); err != nil {
-					rejected = append(rejected, line)
-					continue
+				if err := tx.InsertCustomer(&nc); err != nil {
+					return err
 				}
 				cid = nc.ID
-				created++
 			}
-		}
-		ev.CustomerID = cid
-		err = s.Update(admin, func(tx *Tx) error { return tx.AppendConsent(&ev, evi) })
+			ev.CustomerID = cid
+			return tx.AppendConsent(&ev, evi)
+		})
 		if err != nil {
 			require.True(t, isRowError(err), "line %d: %v", line, err)
 			rejected = append(rejected, line)
 			continue
+		}
+		if isNew {
+			created++
 		}
 		written++
 	}
@@ -242,6 +246,11 @@ func importInOneTx(t *testing.T, s *Store, data []byte) (written, created int) {
 				if v := tx.tx.Bucket(bCustEmail).Get([]byte(model.NormalizeEmail(email))); v != nil {
 					cid = model.CustomerID(readU64(v))
 				} else {
+					probe := ev
+					probe.CustomerID = ^model.CustomerID(0)
+					if tx.checkConsent(&probe, evi) != nil {
+						continue
+					}
 					nc := model.Customer{Email: email}
 					if tx.InsertCustomer(&nc) != nil {
 						continue
@@ -418,4 +427,34 @@ func TestConsentImportNeedsPermission(t *testing.T) {
 	_, err := s.ImportConsents(viewer, "t.jsonl", strings.NewReader("{}\n"), false)
 	var pe *model.PermissionError
 	require.True(t, errors.As(err, &pe), "%v", err)
+}
+
+// A line naming a new email whose event is rejected creates no customer:
+// nothing of a rejected line is written, in a dry run or for real.
+func TestConsentImportRejectedLineCreatesNoCustomer(t *testing.T) {
+	s := newImportStore(t)
+	future := testNow.Add(48 * time.Hour).Format(time.RFC3339)
+	data := `{"customer_email":"spaeter@example.de","channel":"email","purpose":"newsletter","kind":"opt_in","at":"` + future + `"}` + "\n" +
+		`{"customer_email":"gross@example.de","channel":"email","purpose":"newsletter","kind":"opt_in","at":"2025-01-01T10:00:00Z","evidence":{"blob":"` + strings.Repeat("x", 5000) + `"}}` + "\n" +
+		`{"customer_email":"gut@example.de","channel":"email","purpose":"newsletter","kind":"opt_in","at":"2025-01-01T10:00:00Z"}` + "\n"
+	before := dumpBuckets(t, s)
+	for _, dry := range []bool{true, false} {
+		rep, err := s.ImportConsents(admin, "t.jsonl", strings.NewReader(data), dry)
+		require.NoError(t, err)
+		assert.Equal(t, []int{1, 2}, rejectedLines(rep), "dry run %v", dry)
+		assert.Contains(t, rep.Rejections[0].Reason, "in the future")
+		assert.Contains(t, rep.Rejections[1].Reason, "evidence")
+		assert.Equal(t, 1, rep.Written)
+		assert.Equal(t, 1, rep.CustomersCreated, "only the written line's customer")
+		if dry {
+			assert.Equal(t, before, dumpBuckets(t, s))
+		}
+	}
+	require.NoError(t, s.View(admin, func(r *Reader) error {
+		for email, want := range map[string]bool{"spaeter@example.de": false, "gross@example.de": false, "gut@example.de": true} {
+			_, err := r.CustomerByEmail(email)
+			assert.Equal(t, want, err == nil, "%s: %v", email, err)
+		}
+		return nil
+	}))
 }

@@ -18,6 +18,24 @@ import (
 // customer) is returned before anything is written, so a bulk import may
 // report the line and carry on in the same transaction.
 func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) error {
+	if err := t.checkConsent(ev, evidence); err != nil {
+		return err
+	}
+	cc, err := t.cachedCustomer(ev.CustomerID)
+	if err != nil {
+		return fmt.Errorf("consent event: %w", err)
+	}
+	if cc.cur.Erased && ev.Kind != model.ConsentErasure {
+		return fmt.Errorf("consent event: customer %d was erased; record consent on a new customer record", ev.CustomerID)
+	}
+	return t.appendConsent(ev, evidence, cc)
+}
+
+// checkConsent fills an event's defaults and runs every check of
+// AppendConsent that does not need its customer: an import runs it before
+// it creates the customer a line names by a new email, so that a rejected
+// line leaves no customer behind.
+func (t *Tx) checkConsent(ev *model.ConsentEvent, evidence model.Evidence) error {
 	if err := t.require(model.PermEditCustomers, "record consent events"); err != nil {
 		return err
 	}
@@ -50,13 +68,11 @@ func (t *Tx) AppendConsent(ev *model.ConsentEvent, evidence model.Evidence) erro
 			return fmt.Errorf("consent event: %w", err)
 		}
 	}
-	cc, err := t.cachedCustomer(ev.CustomerID)
-	if err != nil {
-		return fmt.Errorf("consent event: %w", err)
-	}
-	if cc.cur.Erased && ev.Kind != model.ConsentErasure {
-		return fmt.Errorf("consent event: customer %d was erased; record consent on a new customer record", ev.CustomerID)
-	}
+	return nil
+}
+
+// appendConsent writes a checked event of customer cc.
+func (t *Tx) appendConsent(ev *model.ConsentEvent, evidence model.Evidence, cc *cachedCustomer) error {
 	id, err := t.nextID(bConsentIDs)
 	if err != nil {
 		return err
