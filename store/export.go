@@ -232,36 +232,19 @@ func exportRecord(r *Reader, entity ExportEntity, k, v []byte, purposes map[mode
 		if err := decodeCustomer(v, &c); err != nil {
 			return nil, fmt.Errorf("customer %d: %w", readU64(k), err)
 		}
-		row := customerRow{}
-		row.fill(&c)
-		sc, ok, err := r.Scores(c.ID)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			row.RFMSegment, row.R, row.F, row.M = sc.Segment.String(), sc.R, sc.F, sc.M
-			if sc.R == 0 {
-				row.RFMSegment = ""
-			}
-			if sc.CLV != 0 || sc.PAlive != 0 {
-				row.CLV, row.PAlive = money(sc.CLV), sc.PAlive
-			}
-		}
-		return row, nil
+		return customerRecord(r, &c)
 	case ExportPurchases:
 		var p model.Purchase
 		if err := decodePurchase(k, v, &p); err != nil {
 			return nil, fmt.Errorf("purchase %x: %w", k, err)
 		}
-		return purchaseRow{ID: p.ID, Customer: p.CustomerID, OrderID: p.OrderID, Source: p.Source, At: p.At, Amount: money(p.Amount),
-			Currency: p.Currency, Items: len(p.Items), EmailCollected: p.EmailCollected, ObjectionNotice: p.ObjectionNotice}, nil
+		return purchaseRecord(&p), nil
 	case ExportInteractions:
 		var i model.Interaction
 		if err := decodeInteraction(k, v, &i); err != nil {
 			return nil, fmt.Errorf("interaction %x: %w", k, err)
 		}
-		return interactionRow{ID: i.ID, Customer: i.CustomerID, At: i.At, Kind: i.Kind, Channel: i.Channel, ChannelID: i.ChannelID,
-			Campaign: i.CampaignID, Step: i.StepID, Value: money(i.Value), Note: i.Note}, nil
+		return interactionRecord(&i), nil
 	case ExportConsents:
 		ev, err := r.ConsentEvent(model.EventID(readU64(k)))
 		if err != nil {
@@ -271,13 +254,7 @@ func exportRecord(r *Reader, entity ExportEntity, k, v []byte, purposes map[mode
 		if err != nil {
 			return nil, err
 		}
-		row := consentRow{ID: ev.ID, Customer: ev.CustomerID, Channel: ev.Channel, Purpose: purposes[ev.PurposeID], Kind: ev.Kind,
-			Basis: ev.Basis, EffectiveAt: ev.EffectiveAt, RecordedAt: ev.RecordedAt, Source: ev.Source, Actor: ev.Actor,
-			TextVersion: ev.TextVersion, Evidence: evi}
-		if ev.HasEvidence {
-			row.EvidenceHash = hex.EncodeToString(ev.EvidenceHash[:])
-		}
-		return row, nil
+		return NewConsentRecord(&ev, purposes[ev.PurposeID], evi), nil
 	case ExportDecisions:
 		var out []json.RawMessage
 		for _, ex := range r.s.decisionExporters {
@@ -351,7 +328,8 @@ func exportHeader(e ExportEntity) []string {
 	return nil // decisions: from the first record
 }
 
-type customerRow struct {
+// CustomerRecord is a customer as the exports show it (JSON and CSV).
+type CustomerRecord struct {
 	ID              model.CustomerID  `json:"id"`
 	Type            model.ContactType `json:"type"`
 	Salutation      string            `json:"salutation,omitempty"`
@@ -372,6 +350,8 @@ type customerRow struct {
 	CreatedAt       time.Time         `json:"created_at"`
 	UpdatedAt       time.Time         `json:"updated_at"`
 	Erased          bool              `json:"erased,omitempty"`
+	ErasedAt        time.Time         `json:"erased_at,omitzero"`   // JSON only
+	Suppressed      bool              `json:"suppressed,omitempty"` // JSON only
 	PurchaseCount   int               `json:"purchase_count"`
 	Revenue         string            `json:"revenue"`
 	FirstPurchaseAt time.Time         `json:"first_purchase_at,omitzero"`
@@ -385,21 +365,37 @@ type customerRow struct {
 	PAlive          float64           `json:"p_alive,omitempty"`
 }
 
-func (r *customerRow) fill(c *model.Customer) {
-	*r = customerRow{ID: c.ID, Type: c.Type, Salutation: c.Salutation, FirstName: c.FirstName, LastName: c.LastName, Company: c.Company,
+// customerRecord is a customer as exports show it, with its scores.
+func customerRecord(r *Reader, c *model.Customer) (CustomerRecord, error) {
+	row := CustomerRecord{ID: c.ID, Type: c.Type, Salutation: c.Salutation, FirstName: c.FirstName, LastName: c.LastName, Company: c.Company,
 		Email: c.Email, Phone: c.Phone, Street: c.Address.Street, PostalCode: c.Address.PostalCode, City: c.Address.City,
 		Country: c.Address.Country, BirthDate: c.BirthDate.String(), Tags: c.Tags, Attributes: c.Attributes, Preferences: c.Preferences,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Erased: c.Erased, PurchaseCount: c.PurchaseCount, Revenue: money(c.Revenue),
-		FirstPurchaseAt: c.FirstPurchaseAt, LastPurchaseAt: c.LastPurchaseAt, LastActivityAt: c.LastActivityAt}
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Erased: c.Erased, ErasedAt: c.ErasedAt, Suppressed: c.Suppressed,
+		PurchaseCount: c.PurchaseCount, Revenue: money(c.Revenue), FirstPurchaseAt: c.FirstPurchaseAt, LastPurchaseAt: c.LastPurchaseAt,
+		LastActivityAt: c.LastActivityAt}
 	if len(c.Sources) > 0 {
-		r.Sources = map[string]string{}
+		row.Sources = map[string]string{}
 		for _, s := range c.Sources {
-			r.Sources[s.Source] = s.ExternalID
+			row.Sources[s.Source] = s.ExternalID
 		}
 	}
+	sc, ok, err := r.Scores(c.ID)
+	if err != nil {
+		return row, err
+	}
+	if ok {
+		row.RFMSegment, row.R, row.F, row.M = sc.Segment.String(), sc.R, sc.F, sc.M
+		if sc.R == 0 {
+			row.RFMSegment = ""
+		}
+		if sc.CLV != 0 || sc.PAlive != 0 {
+			row.CLV, row.PAlive = money(sc.CLV), sc.PAlive
+		}
+	}
+	return row, nil
 }
 
-func (r customerRow) csv() []string {
+func (r CustomerRecord) csv() []string {
 	b := func(v bool) string { return strconv.FormatBool(v) }
 	u := func(v uint8) string {
 		if v == 0 {
@@ -417,7 +413,10 @@ func (r customerRow) csv() []string {
 		timeText(r.FirstPurchaseAt), timeText(r.LastPurchaseAt), timeText(r.LastActivityAt), r.RFMSegment, u(r.R), u(r.F), u(r.M), r.CLV, p}
 }
 
-type purchaseRow struct {
+// PurchaseRecord is a purchase as the exports show it. Lines (JSON only)
+// is filled in the export of a person's data; the bulk export counts
+// items.
+type PurchaseRecord struct {
 	ID              model.PurchaseID `json:"id"`
 	Customer        model.CustomerID `json:"customer_id"`
 	OrderID         string           `json:"order_id"`
@@ -428,14 +427,29 @@ type purchaseRow struct {
 	Items           int              `json:"items"`
 	EmailCollected  bool             `json:"email_collected"`
 	ObjectionNotice bool             `json:"objection_notice"`
+	Lines           []PurchaseLine   `json:"lines,omitempty"`
 }
 
-func (r purchaseRow) csv() []string {
+// PurchaseLine is one item of a purchase.
+type PurchaseLine struct {
+	SKU       string `json:"sku,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Quantity  int    `json:"quantity"`
+	UnitPrice string `json:"unit_price"`
+}
+
+func purchaseRecord(p *model.Purchase) PurchaseRecord {
+	return PurchaseRecord{ID: p.ID, Customer: p.CustomerID, OrderID: p.OrderID, Source: p.Source, At: p.At, Amount: money(p.Amount),
+		Currency: p.Currency, Items: len(p.Items), EmailCollected: p.EmailCollected, ObjectionNotice: p.ObjectionNotice}
+}
+
+func (r PurchaseRecord) csv() []string {
 	return []string{r.ID.String(), r.Customer.String(), r.OrderID, r.Source, timeText(r.At), r.Amount, r.Currency, strconv.Itoa(r.Items),
 		strconv.FormatBool(r.EmailCollected), strconv.FormatBool(r.ObjectionNotice)}
 }
 
-type interactionRow struct {
+// InteractionRecord is an interaction as the exports show it.
+type InteractionRecord struct {
 	ID        model.InteractionID   `json:"id"`
 	Customer  model.CustomerID      `json:"customer_id"`
 	At        time.Time             `json:"at"`
@@ -448,7 +462,12 @@ type interactionRow struct {
 	Note      string                `json:"note,omitempty"`
 }
 
-func (r interactionRow) csv() []string {
+func interactionRecord(i *model.Interaction) InteractionRecord {
+	return InteractionRecord{ID: i.ID, Customer: i.CustomerID, At: i.At, Kind: i.Kind, Channel: i.Channel, ChannelID: i.ChannelID,
+		Campaign: i.CampaignID, Step: i.StepID, Value: money(i.Value), Note: i.Note}
+}
+
+func (r InteractionRecord) csv() []string {
 	id := func(v uint64) string {
 		if v == 0 {
 			return ""
@@ -459,7 +478,10 @@ func (r interactionRow) csv() []string {
 		id(uint64(r.Campaign)), id(uint64(r.Step)), r.Value, r.Note}
 }
 
-type consentRow struct {
+// ConsentRecord is a ledger event with its evidence as the exports,
+// `karton consent history --json` and the export of a person's data show
+// it.
+type ConsentRecord struct {
 	ID           model.EventID     `json:"id"`
 	Customer     model.CustomerID  `json:"customer_id"`
 	Channel      model.ChannelKind `json:"channel,omitempty"`
@@ -475,7 +497,19 @@ type consentRow struct {
 	Evidence     map[string]string `json:"evidence,omitempty"`
 }
 
-func (r consentRow) csv() []string {
+// NewConsentRecord shows ev, whose purpose is named purpose, with its
+// evidence (nil if none or erased).
+func NewConsentRecord(ev *model.ConsentEvent, purpose string, evidence model.Evidence) ConsentRecord {
+	row := ConsentRecord{ID: ev.ID, Customer: ev.CustomerID, Channel: ev.Channel, Purpose: purpose, Kind: ev.Kind,
+		Basis: ev.Basis, EffectiveAt: ev.EffectiveAt, RecordedAt: ev.RecordedAt, Source: ev.Source, Actor: ev.Actor,
+		TextVersion: ev.TextVersion, Evidence: evidence}
+	if ev.HasEvidence {
+		row.EvidenceHash = hex.EncodeToString(ev.EvidenceHash[:])
+	}
+	return row
+}
+
+func (r ConsentRecord) csv() []string {
 	return []string{r.ID.String(), r.Customer.String(), string(r.Channel), r.Purpose, string(r.Kind), string(r.Basis), timeText(r.EffectiveAt),
 		timeText(r.RecordedAt), r.Source, r.Actor, r.TextVersion, r.EvidenceHash, joinPairs(r.Evidence)}
 }

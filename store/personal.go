@@ -9,23 +9,18 @@ import (
 )
 
 // PersonalData is everything Karton holds about one person, for access and
-// portability requests (GDPR Art. 15 and 20).
+// portability requests (GDPR Art. 15 and 20). Its records have the shape
+// of the bulk export's (`karton export`); every list is present, empty
+// when there is nothing.
 type PersonalData struct {
 	ExportedAt   time.Time           `json:"exported_at"`
 	ExportedBy   string              `json:"exported_by"`
-	Customer     model.Customer      `json:"customer"`
+	Customer     CustomerRecord      `json:"customer"`
 	Consents     []ConsentRecord     `json:"consents"`
 	CurrentState []ScopeDecision     `json:"current_consent_state"`
-	Interactions []model.Interaction `json:"interactions"`
-	Purchases    []model.Purchase    `json:"purchases"`
+	Interactions []InteractionRecord `json:"interactions"`
+	Purchases    []PurchaseRecord    `json:"purchases"`
 	Decisions    []json.RawMessage   `json:"decisions"`
-}
-
-// ConsentRecord is a ledger event with its evidence.
-type ConsentRecord struct {
-	model.ConsentEvent
-	Purpose  string         `json:"purpose,omitempty"`
-	Evidence model.Evidence `json:"evidence,omitempty"`
 }
 
 // ScopeDecision is one entry of the current-state projection, readable.
@@ -55,7 +50,9 @@ func (s *Store) ExportPersonalData(by model.Actor, cid model.CustomerID) (Person
 		if err != nil {
 			return err
 		}
-		pd.Customer = c
+		if pd.Customer, err = customerRecord(r, &c); err != nil {
+			return err
+		}
 		names := map[model.PurposeID]string{}
 		ps, err := r.Purposes()
 		if err != nil {
@@ -73,7 +70,7 @@ func (s *Store) ExportPersonalData(by model.Actor, cid model.CustomerID) (Person
 			if err != nil {
 				return err
 			}
-			pd.Consents = append(pd.Consents, ConsentRecord{ConsentEvent: e, Purpose: names[e.PurposeID], Evidence: ev})
+			pd.Consents = append(pd.Consents, NewConsentRecord(&e, names[e.PurposeID], ev))
 		}
 		if st, err := r.ConsentState(cid); err != nil {
 			return err
@@ -87,7 +84,9 @@ func (s *Store) ExportPersonalData(by model.Actor, cid model.CustomerID) (Person
 			if err != nil {
 				return err
 			}
-			pd.Interactions = append(pd.Interactions, page...)
+			for i := range page {
+				pd.Interactions = append(pd.Interactions, interactionRecord(&page[i]))
+			}
 			if next == nil {
 				break
 			}
@@ -98,7 +97,14 @@ func (s *Store) ExportPersonalData(by model.Actor, cid model.CustomerID) (Person
 			if err != nil {
 				return err
 			}
-			pd.Purchases = append(pd.Purchases, page...)
+			for i := range page {
+				p := &page[i]
+				rec := purchaseRecord(p)
+				for _, it := range p.Items {
+					rec.Lines = append(rec.Lines, PurchaseLine{SKU: it.SKU, Name: it.Name, Quantity: it.Quantity, UnitPrice: money(it.UnitPrice)})
+				}
+				pd.Purchases = append(pd.Purchases, rec)
+			}
 			if next == nil {
 				break
 			}
@@ -117,11 +123,21 @@ func (s *Store) ExportPersonalData(by model.Actor, cid model.CustomerID) (Person
 		return pd, err
 	}
 	pd.ExportedAt, pd.ExportedBy = s.now(), by.Name
-	if pd.Decisions == nil {
-		pd.Decisions = []json.RawMessage{}
-	}
+	pd.Consents = nonNil(pd.Consents)
+	pd.CurrentState = nonNil(pd.CurrentState)
+	pd.Interactions = nonNil(pd.Interactions)
+	pd.Purchases = nonNil(pd.Purchases)
+	pd.Decisions = nonNil(pd.Decisions)
 	err = s.Update(by, func(t *Tx) error {
 		return t.Audit("customer.export", fmt.Sprintf("customer:%d", cid), []byte(fmt.Sprintf("%d consents, %d interactions, %d purchases", len(pd.Consents), len(pd.Interactions), len(pd.Purchases))))
 	})
 	return pd, err
+}
+
+// nonNil makes an empty list print as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -190,12 +190,7 @@ func consentHistoryCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		type row struct {
-			model.ConsentEvent
-			Purpose  string         `json:"purpose"`
-			Evidence model.Evidence `json:"evidence,omitempty"`
-		}
-		var rows []row
+		var rows []store.ConsentRecord
 		err = st.View(e.actor, func(r *store.Reader) error {
 			c, err := r.FindCustomer(*customer)
 			if err != nil {
@@ -218,7 +213,7 @@ func consentHistoryCmd(fs *flag.FlagSet) runFunc {
 				if err != nil {
 					return err
 				}
-				rows = append(rows, row{ev, names[ev.PurposeID], evi})
+				rows = append(rows, store.NewConsentRecord(&ev, names[ev.PurposeID], evi))
 			}
 			return nil
 		})
@@ -227,7 +222,7 @@ func consentHistoryCmd(fs *flag.FlagSet) runFunc {
 		}
 		if *asJSON {
 			if rows == nil {
-				rows = []row{}
+				rows = []store.ConsentRecord{}
 			}
 			return printJSON(e.stdout, rows)
 		}

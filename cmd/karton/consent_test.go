@@ -157,3 +157,37 @@ func TestAuditVerifyJSON(t *testing.T) {
 	assert.Equal(t, 2, v.Entries)
 	assert.Len(t, v.Head, 64)
 }
+
+// `consent history --json` and `customer export-data` show consent events
+// alike, in the shape of `karton export consents`: snake_case keys, the
+// evidence hash in hex, the evidence itself; export-data's lists are
+// present even when empty.
+func TestConsentJSONShapes(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	mustRun(t, "--db", db, "purpose", "add", "newsletter", "--category", "marketing")
+	mustRun(t, "--db", db, "customer", "add", "--email", "jana@example.de", "--first-name", "Jana", "--birth-date", "1990-04-01")
+	mustRun(t, "--db", db, "consent", "record", "--customer", "jana@example.de", "--channel", "email", "--purpose", "newsletter", "--kind", "opt_in", "--evidence", "ip=192.0.2.1")
+
+	var hist []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--db", db, "consent", "history", "--customer", "jana@example.de", "--json")), &hist))
+	require.Len(t, hist, 1)
+	ev := hist[0]
+	for _, k := range []string{"id", "customer_id", "channel", "purpose", "kind", "basis", "effective_at", "recorded_at", "actor", "evidence_hash", "evidence"} {
+		assert.Contains(t, ev, k)
+	}
+	assert.Equal(t, "newsletter", ev["purpose"])
+	assert.Regexp(t, "^[0-9a-f]{64}$", ev["evidence_hash"])
+	assert.Equal(t, map[string]any{"ip": "192.0.2.1"}, ev["evidence"])
+
+	var pd map[string]any
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--db", db, "customer", "export-data", "jana@example.de")), &pd))
+	for _, k := range []string{"consents", "current_consent_state", "interactions", "purchases", "decisions"} {
+		assert.IsType(t, []any{}, pd[k], "%s is a list, not null", k)
+	}
+	consents := pd["consents"].([]any)
+	require.Len(t, consents, 1)
+	assert.Equal(t, ev, consents[0], "the same record as the history")
+	customer := pd["customer"].(map[string]any)
+	assert.Equal(t, "jana@example.de", customer["email"])
+	assert.Equal(t, "1990-04-01", customer["birth_date"])
+}

@@ -104,8 +104,8 @@ func TestRequestDOIAndConfirmThroughTheLink(t *testing.T) {
 
 	assert.Equal(t, "CONSENT_DOI", checkScope(t, db).Reason)
 	var hist []struct {
-		Kind        string
-		TextVersion string
+		Kind        string `json:"kind"`
+		TextVersion string `json:"text_version"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--db", db, "consent", "history", "--customer", "jana@example.de", "--json")), &hist))
 	assert.Equal(t, "doi_confirmed", hist[len(hist)-1].Kind)
