@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -167,7 +168,11 @@ func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun 
 				break
 			}
 			lineNo++
-			if raw := bytes.TrimSpace(sc.Bytes()); len(raw) > 0 {
+			raw := sc.Bytes()
+			if lineNo == 1 {
+				raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")) // a byte order mark, as spreadsheet tools write
+			}
+			if raw = bytes.TrimSpace(raw); len(raw) > 0 {
 				chunk.add(lineNo, raw)
 			}
 		}
@@ -253,6 +258,20 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 					}
 					if dryRun {
 						newInBatch = append(newInBatch, norm)
+					}
+				}
+			}
+			if p.cid != 0 && p.norm != "" {
+				// Both an id and an email: they must name the same person,
+				// or the event might be recorded for the wrong one.
+				if cc, err := t.cachedCustomer(cid); err == nil && !cc.cur.Erased {
+					if have := model.NormalizeEmail(cc.cur.Email); have != p.norm {
+						why := "has another email address"
+						if have == "" {
+							why = "has no email address on record"
+						}
+						rejected = append(rejected, Rejection{p.line, fmt.Sprintf("customer_email: customer %d %s; give the id, the email, or both of the same customer", cid, why)})
+						continue
 					}
 				}
 			}
@@ -382,7 +401,7 @@ func (c *lineChunk) parse(purposes map[string]model.PurposeID, out []parsedConse
 					dec := json.NewDecoder(bytes.NewReader(raw))
 					dec.DisallowUnknownFields()
 					if err := dec.Decode(&l); err != nil {
-						errs[i] = fmt.Sprintf("not a JSON object with consent fields: %v", err)
+						errs[i] = jsonLineError(err)
 						continue
 					}
 					// One object a line: anything after it (a second object,
@@ -395,7 +414,7 @@ func (c *lineChunk) parse(purposes map[string]model.PurposeID, out []parsedConse
 				var err error
 				if p.ev, p.evi, p.cid, p.email, err = l.toEvent(purposes); err != nil {
 					errs[i] = err.Error()
-				} else if p.cid == 0 {
+				} else if p.email != "" {
 					p.norm = model.NormalizeEmail(p.email)
 				}
 			}
@@ -415,6 +434,42 @@ func (c *lineChunk) parse(purposes map[string]model.PurposeID, out []parsedConse
 	clear(out[valid:]) // let go of what the rejected lines held
 	return out[:valid], rejected
 }
+
+// jsonLineError says why a line is not a consent event in JSON, in the
+// words of the file (field names, JSON types), not of Go.
+func jsonLineError(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te) && te.Field == "":
+		return fmt.Sprintf("not a JSON object with consent fields: the line is a JSON %s; one event object a line", te.Value)
+	case errors.As(err, &te):
+		if te.Field == "evidence" && te.Type.Kind() == reflect.String {
+			return fmt.Sprintf("evidence: values must be text, not a JSON %s (write \"5\", not 5)", te.Value)
+		}
+		want := "a string"
+		if te.Type.Kind() == reflect.Map {
+			want = "an object of text values"
+		}
+		return fmt.Sprintf("%s: expected %s, got a JSON %s", te.Field, want, te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("not a JSON object with consent fields: %v, at byte %d of the line", se, se.Offset)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fmt.Sprintf("unknown field %s (fields: %s)", strings.TrimPrefix(err.Error(), "json: unknown field "), consentLineFields)
+	}
+	return fmt.Sprintf("not a JSON object with consent fields: %v", err)
+}
+
+// consentLineFields lists the fields of a line, for the error about an
+// unknown one.
+var consentLineFields = func() string {
+	t := reflect.TypeFor[ConsentLine]()
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		names = append(names, strings.Split(t.Field(i).Tag.Get("json"), ",")[0])
+	}
+	return strings.Join(names, ", ")
+}()
 
 func sortRejections(r []Rejection) {
 	slices.SortStableFunc(r, func(a, b Rejection) int { return a.Line - b.Line })
@@ -437,6 +492,9 @@ func (l *ConsentLine) toEvent(purposes map[string]model.PurposeID) (model.Consen
 		return ev, nil, 0, "", fmt.Errorf("kind: %v", err)
 	}
 	ev.Kind = kind
+	if kind == model.ConsentErasure {
+		return ev, nil, 0, "", errors.New("kind: erasure cannot be imported; erase a customer with `karton customer erase`")
+	}
 	if kind.Scoped() {
 		ch, err := model.ParseChannelKind(l.Channel)
 		if err != nil {
@@ -475,7 +533,7 @@ func (l *ConsentLine) toEvent(purposes map[string]model.PurposeID) (model.Consen
 	var cid model.CustomerID
 	email := strings.TrimSpace(l.CustomerEmail)
 	if len(l.Customer) > 0 && string(l.Customer) != "null" {
-		s := strings.Trim(string(l.Customer), `"`)
+		s := strings.TrimSpace(strings.Trim(string(l.Customer), `"`))
 		id, err := strconv.ParseUint(s, 10, 64)
 		if err != nil || id == 0 {
 			if strings.Contains(s, "@") && email == "" {

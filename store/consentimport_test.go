@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -457,4 +458,55 @@ func TestConsentImportRejectedLineCreatesNoCustomer(t *testing.T) {
 		}
 		return nil
 	}))
+}
+
+// Each kind of bad line is rejected with a reason in the file's terms
+// (field names, JSON types), and nothing of it is written.
+func TestConsentImportLineErrors(t *testing.T) {
+	const ok = `"channel":"email","purpose":"newsletter","kind":"opt_in","at":"2025-01-01T10:00:00Z"`
+	cases := []struct{ line, reason string }{
+		{`{"customer":1,"customer_email":"c2@example.de",` + ok + `}`, "customer_email: customer 1 has another email address"},
+		{`{"customer":1,` + ok + `,"evidence":{"n":5}}`, `evidence: values must be text, not a JSON number`},
+		{`{"customer":1,` + ok + `,"evidence":"ip"}`, "evidence: expected an object of text values, got a JSON string"},
+		{`{"customer":1,"kind":"erasure","at":"2025-01-01T10:00:00Z"}`, "kind: erasure cannot be imported"},
+		{`{"customer":1,` + ok + `,"colour":"blue"}`, `unknown field "colour" (fields: customer, customer_email, channel`},
+		{`[1,2]`, "the line is a JSON array; one event object a line"},
+		{`{"customer":1,"channel":"email","purpose":"newsletter","kind":5}`, "kind: expected a string, got a JSON number"},
+		{`{"customer":1,` + ok, "not a JSON object with consent fields: unexpected EOF"},
+		{`{"customer":"x1",` + ok + `}`, `customer: "x1" is not a customer id`},
+	}
+	s := newImportStore(t)
+	before := dumpBuckets(t, s)
+	var data strings.Builder
+	for _, c := range cases {
+		data.WriteString(c.line + "\n")
+	}
+	rep, err := s.ImportConsents(admin, "t.jsonl", strings.NewReader(data.String()), false)
+	require.NoError(t, err)
+	require.Len(t, rep.Rejections, len(cases))
+	for i, c := range cases {
+		assert.Equal(t, i+1, rep.Rejections[i].Line)
+		assert.Contains(t, rep.Rejections[i].Reason, c.reason, "line %d: %s", i+1, c.line)
+	}
+	after := dumpBuckets(t, s)
+	for _, d := range []map[string]map[string]string{before, after} {
+		// The import's own audit entry is the one change.
+		delete(d, "audit")
+		delete(d["meta"], "audit_head")
+	}
+	assert.True(t, reflect.DeepEqual(before, after), "nothing of a rejected line is written")
+}
+
+// What spreadsheet tools and consent platforms write is read as meant: a
+// byte order mark before the first line, ids as strings with spaces, an
+// email in another case next to the id of the same customer, names of
+// channels, purposes and kinds in capitals.
+func TestConsentImportLenientForms(t *testing.T) {
+	s := newImportStore(t)
+	data := "\xef\xbb\xbf" + `{"customer":1,"channel":"email","purpose":"newsletter","kind":"opt_in","at":"2025-01-01T10:00:00Z"}` + "\n" +
+		`{"customer":" 2 ","customer_email":" C2@Example.DE ","channel":"Email","purpose":"Newsletter","kind":"OPT_IN","at":"2025-01-01T10:00:00+01:00"}` + "\n"
+	rep, err := s.ImportConsents(admin, "t.jsonl", strings.NewReader(data), false)
+	require.NoError(t, err)
+	assert.Empty(t, rep.Rejections)
+	assert.Equal(t, 2, rep.Written)
 }

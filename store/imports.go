@@ -1157,10 +1157,6 @@ func (is *ImportSession) consentRow(t *Tx, row *ConsentImportRow) error {
 		is.reject(row.Line, err.Error())
 		return nil
 	}
-	if ev.Kind == model.ConsentErasure {
-		is.reject(row.Line, "kind: erasure cannot be imported; erase a customer with `karton customer erase`")
-		return nil
-	}
 	if strings.TrimSpace(row.Consent.Source) == "" {
 		ev.Source = "import:" + is.spec.Source
 	}
