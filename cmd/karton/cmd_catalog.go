@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"strings"
 
 	"karton/model"
 	"karton/store"
@@ -117,25 +116,11 @@ func purposeAddCmd(fs *flag.FlagSet) runFunc {
 	}
 }
 
-// settingsFlag collects repeated --setting key=value flags.
-type settingsFlag map[string]string
-
-func (s settingsFlag) String() string { return "" }
-
-func (s settingsFlag) Set(v string) error {
-	k, val, ok := strings.Cut(v, "=")
-	if !ok || strings.TrimSpace(k) == "" {
-		return fmt.Errorf("%q is not key=value", v)
-	}
-	s[strings.TrimSpace(k)] = val
-	return nil
-}
-
 func channelAddCmd(fs *flag.FlagSet) runFunc {
 	kind := fs.String("kind", "", "email, sms, messenger, phone, postal, web, social or event")
 	software := fs.String("software", "", "the system that serves the channel")
 	connector := fs.String("connector", "dry", "file, webhook, smtp or dry")
-	settings := settingsFlag{}
+	settings := keyValueFlag{}
 	fs.Var(settings, "setting", "connector setting key=value (repeat), e.g. dir=outbox/print")
 	cost := fs.String("cost", "0", "cost per contact, e.g. 0.85")
 	return func(e *env, args []string) error {

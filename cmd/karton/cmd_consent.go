@@ -13,17 +13,23 @@ import (
 	"karton/store"
 )
 
-// evidenceFlag collects repeated --evidence key=value flags.
-type evidenceFlag model.Evidence
+// keyValueFlag collects a repeated key=value flag (--evidence,
+// --setting). A key given twice is refused rather than overwritten: which
+// of two values was meant is not for Karton to guess.
+type keyValueFlag map[string]string
 
-func (e evidenceFlag) String() string { return "" }
+func (f keyValueFlag) String() string { return "" }
 
-func (e evidenceFlag) Set(v string) error {
+func (f keyValueFlag) Set(v string) error {
 	k, val, ok := strings.Cut(v, "=")
-	if !ok || strings.TrimSpace(k) == "" {
+	k = strings.TrimSpace(k)
+	if !ok || k == "" {
 		return fmt.Errorf("%q is not key=value", v)
 	}
-	e[strings.TrimSpace(k)] = val
+	if _, dup := f[k]; dup {
+		return fmt.Errorf("%s is given twice", k)
+	}
+	f[k] = val
 	return nil
 }
 
@@ -69,7 +75,7 @@ func consentRecordCmd(fs *flag.FlagSet) runFunc {
 	at := fs.String("at", "", "when it happened, RFC 3339 (default: now)")
 	source := fs.String("source", "operator", "where it came from: form, call, letter, import batch, …")
 	textVersion := fs.String("text-version", "", "version of the consent text the person saw")
-	evidence := evidenceFlag{}
+	evidence := keyValueFlag{}
 	fs.Var(evidence, "evidence", "evidence as key=value (repeat): ip=…, user_agent=…, call_recording=…")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
@@ -82,6 +88,9 @@ func consentRecordCmd(fs *flag.FlagSet) runFunc {
 		}
 		if k == model.ConsentErasure {
 			return usagef("--kind erasure: erase a customer with `karton customer erase`")
+		}
+		if !k.Scoped() && (*channel != "" || *purpose != "") {
+			return usagef("--kind %s covers every channel and purpose; leave out --channel and --purpose", k)
 		}
 		b, err := model.ParseLegalBasis(*basis)
 		if err != nil {

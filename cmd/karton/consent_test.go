@@ -80,6 +80,9 @@ func TestConsentRecordRejectsBadInput(t *testing.T) {
 		{[]string{"--channel", "email", "--kind", "opt_in", "--evidence", "blob=" + strings.Repeat("x", 5000)}, 1, "limit is 4096 bytes"},
 		{[]string{"--channel", "email", "--kind", "opt_in", "--purpose", "nope"}, 1, "no purpose"},
 		{[]string{"--channel", "email", "--kind", "opt_in", "--customer", "nobody@example.de"}, 1, "no customer"},
+		{[]string{"--channel", "email", "--kind", "opt_in", "--evidence", "ip=192.0.2.1", "--evidence", "ip=192.0.2.2"}, 2, "ip is given twice"},
+		{[]string{"--channel", "email", "--kind", "objection"}, 2, "covers every channel and purpose"},
+		{[]string{"--kind", "erasure"}, 2, "karton customer erase"},
 	} {
 		code, _, stderr := karton(t, append(append([]string{}, base...), tc.args...)...)
 		assert.Equal(t, tc.code, code, "%v: %s", tc.args, stderr)
