@@ -474,6 +474,8 @@ func TestConsentImportLineErrors(t *testing.T) {
 		{`{"customer":1,"channel":"email","purpose":"newsletter","kind":5}`, "kind: expected a string, got a JSON number"},
 		{`{"customer":1,` + ok, "not a JSON object with consent fields: unexpected EOF"},
 		{`{"customer":"x1",` + ok + `}`, `customer: "x1" is not a customer id`},
+		{`{"customer":1,"customer":2,` + ok + `}`, `"customer" is given twice in the line`},
+		{`{"customer":1,` + ok + `,"evidence":{"ip":"192.0.2.1","ip":"192.0.2.2"}}`, `"evidence.ip" is given twice in the line`},
 	}
 	s := newImportStore(t)
 	before := dumpBuckets(t, s)
@@ -509,4 +511,27 @@ func TestConsentImportLenientForms(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, rep.Rejections)
 	assert.Equal(t, 2, rep.Written)
+}
+
+func TestRepeatedKey(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"a":1,"b":2}`:                        "-",
+		`{"a":1,"a":2}`:                        "a",
+		`{"evidence":{"ip":"1","ip":"2"}}`:     "evidence.ip",
+		`{"evidence":{"ip":"1"},"ip":"2"}`:     "-",
+		`{"x":[{"a":1},{"a":1}],"y":{"":1}}`:   "-",
+		`{"x":{"y":{"z":1,"z":2}}}`:            "x.y.z",
+		`{"":1,"":2}`:                          "",
+		`{"e":{},"e":1}`:                       "e",
+		`{"e":[1,{"k":1,"k":2}]}`:              "k",
+		`{"customer":7,"customer":"8","a":[]}`: "customer",
+	} {
+		dup, ok := repeatedKey([]byte(raw))
+		if want == "-" {
+			assert.False(t, ok, raw)
+			continue
+		}
+		assert.True(t, ok, raw)
+		assert.Equal(t, want, dup, raw)
+	}
 }
