@@ -22,6 +22,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"karton/internal/jsonkeys"
 	"karton/model"
 )
 
@@ -412,7 +413,7 @@ func (c *lineChunk) parse(purposes map[string]model.PurposeID, out []parsedConse
 					}
 					// encoding/json keeps the last of a repeated field;
 					// which one was meant is not for Karton to guess.
-					if dup, ok := repeatedKey(raw); ok {
+					if dup, ok := jsonkeys.Repeated(raw); ok {
 						errs[i] = fmt.Sprintf("%q is given twice in the line; keep one", dup)
 						continue
 					}
@@ -464,60 +465,6 @@ func jsonLineError(err error) string {
 		return fmt.Sprintf("unknown field %s (fields: %s)", strings.TrimPrefix(err.Error(), "json: unknown field "), consentLineFields)
 	}
 	return fmt.Sprintf("not a JSON object with consent fields: %v", err)
-}
-
-// repeatedKey finds the first key that an object of raw (valid JSON)
-// holds twice, and returns it as a path (evidence.ip).
-func repeatedKey(raw []byte) (string, bool) {
-	type object struct {
-		path  string
-		keys  map[string]bool // nil for an array
-		value bool            // a key was read: its value comes next
-	}
-	join := func(path, key string) string {
-		if path == "" {
-			return key
-		}
-		return path + "." + key
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	var stack []*object
-	var key string // the last key read
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false
-		}
-		var top *object
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		d, delim := tok.(json.Delim)
-		switch {
-		case delim && (d == '}' || d == ']'):
-			stack = stack[:len(stack)-1]
-			if len(stack) > 0 {
-				stack[len(stack)-1].value = false // the nested value is done
-			}
-		case top != nil && top.keys != nil && !top.value:
-			k, _ := tok.(string) // an object's tokens alternate key, value
-			if top.keys[k] {
-				return join(top.path, k), true
-			}
-			top.keys[k], top.value, key = true, true, k
-		case delim: // an object or array as a value
-			o := &object{}
-			if d == '{' {
-				o.keys = map[string]bool{}
-			}
-			if top != nil && top.keys != nil {
-				o.path = join(top.path, key)
-			}
-			stack = append(stack, o)
-		case top != nil:
-			top.value = false
-		}
-	}
 }
 
 // consentLineFields lists the fields of a line, for the error about an

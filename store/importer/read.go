@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"karton/internal/jsonkeys"
 	"karton/store"
 )
 
@@ -469,6 +470,9 @@ func flattenJSON(line []byte) (map[string]string, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return nil, errors.New("is not a JSON object ({…})")
+	}
+	if dup, ok := jsonkeys.Repeated(line); ok {
+		return nil, fmt.Errorf("gives field %s twice; keep one", dup)
 	}
 	out := make(map[string]string, len(obj))
 	var walk func(prefix string, m map[string]any) error

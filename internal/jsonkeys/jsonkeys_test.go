@@ -1,0 +1,30 @@
+package jsonkeys
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestRepeated(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"a":1,"b":2}`:                        "-",
+		`{"a":1,"a":2}`:                        "a",
+		`{"evidence":{"ip":"1","ip":"2"}}`:     "evidence.ip",
+		`{"evidence":{"ip":"1"},"ip":"2"}`:     "-",
+		`{"x":[{"a":1},{"a":1}],"y":{"":1}}`:   "-",
+		`{"x":{"y":{"z":1,"z":2}}}`:            "x.y.z",
+		`{"":1,"":2}`:                          "",
+		`{"e":{},"e":1}`:                       "e",
+		`{"e":[1,{"k":1,"k":2}]}`:              "k",
+		`{"customer":7,"customer":"8","a":[]}`: "customer",
+	} {
+		dup, ok := Repeated([]byte(raw))
+		if want == "-" {
+			assert.False(t, ok, raw)
+			continue
+		}
+		assert.True(t, ok, raw)
+		assert.Equal(t, want, dup, raw)
+	}
+}
