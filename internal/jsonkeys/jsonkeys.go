@@ -1,5 +1,5 @@
 // Package jsonkeys finds repeated keys in JSON objects, which
-// encoding/json accepts silently.
+// encoding/json accepts silently (it keeps the last value).
 package jsonkeys
 
 import (
@@ -7,58 +7,160 @@ import (
 	"encoding/json"
 )
 
-// Repeated finds the first key that an object of raw (valid JSON) holds
-// twice, and returns it as a path (evidence.ip). encoding/json keeps the
-// last value of a repeated key without a word; an importer that must not
-// guess which one was meant asks this first.
+// Repeated finds the first key that an object of raw holds twice, and
+// returns it as a path (evidence.ip). An importer that must not guess
+// which of two values was meant asks this after encoding/json accepted the
+// line; raw is expected to be valid JSON, and anything malformed ends the
+// search with false.
 func Repeated(raw []byte) (string, bool) {
-	type object struct {
-		path  string
-		keys  map[string]bool // nil for an array
-		value bool            // a key was read: its value comes next
-	}
-	join := func(path, key string) string {
-		if path == "" {
-			return key
+	s := scanner{b: raw}
+	return s.value("")
+}
+
+// scanner walks valid JSON without decoding it (a line of an import is
+// scanned once more after it was decoded, so this must cost little).
+type scanner struct {
+	b   []byte
+	i   int
+	bad bool // malformed: every level stops
+}
+
+func (s *scanner) peek() byte {
+	for s.i < len(s.b) {
+		switch c := s.b[s.i]; c {
+		case ' ', '\t', '\r', '\n':
+			s.i++
+		default:
+			return c
 		}
-		return path + "." + key
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	var stack []*object
-	var key string // the last key read
-	for {
-		tok, err := dec.Token()
-		if err != nil {
+	return 0
+}
+
+func (s *scanner) value(path string) (string, bool) {
+	switch s.peek() {
+	case '{':
+		return s.object(path)
+	case '[':
+		return s.array(path)
+	case '"':
+		if _, ok := s.str(); !ok {
+			s.bad = true
+		}
+	default: // a number, true, false or null
+		start := s.i
+		for ; s.i < len(s.b); s.i++ {
+			switch s.b[s.i] {
+			case ',', '}', ']', ':', '"', '{', '[', ' ', '\t', '\r', '\n':
+				s.bad = s.i == start
+				return "", false
+			}
+		}
+		s.bad = s.i == start
+	}
+	return "", false
+}
+
+func (s *scanner) object(path string) (string, bool) {
+	s.i++ // {
+	var buf [16][]byte
+	seen := buf[:0]
+	for !s.bad {
+		switch s.peek() {
+		case '}':
+			s.i++
+			return "", false
+		case ',':
+			s.i++
+			continue
+		case '"':
+		default:
+			s.bad = true
 			return "", false
 		}
-		var top *object
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
+		key, ok := s.str()
+		if !ok {
+			s.bad = true
+			return "", false
 		}
-		d, delim := tok.(json.Delim)
-		switch {
-		case delim && (d == '}' || d == ']'):
-			stack = stack[:len(stack)-1]
-			if len(stack) > 0 {
-				stack[len(stack)-1].value = false // the nested value is done
+		for _, k := range seen {
+			if bytes.Equal(k, key) {
+				return join(path, string(key)), true
 			}
-		case top != nil && top.keys != nil && !top.value:
-			k, _ := tok.(string) // an object's tokens alternate key, value
-			if top.keys[k] {
-				return join(top.path, k), true
-			}
-			top.keys[k], top.value, key = true, true, k
-		case delim: // an object or array as a value
-			o := &object{}
-			if d == '{' {
-				o.keys = map[string]bool{}
-			}
-			if top != nil && top.keys != nil {
-				o.path = join(top.path, key)
-			}
-			stack = append(stack, o)
-		case top != nil:
-			top.value = false
+		}
+		seen = append(seen, key)
+		if s.peek() != ':' {
+			s.bad = true
+			return "", false
+		}
+		s.i++
+		var found bool
+		var dup string
+		switch s.peek() {
+		case '{', '[': // the path of what it holds, built only here
+			dup, found = s.value(join(path, string(key)))
+		default:
+			dup, found = s.value("")
+		}
+		if found {
+			return dup, true
 		}
 	}
+	return "", false
+}
+
+func (s *scanner) array(path string) (string, bool) {
+	s.i++ // [
+	for !s.bad {
+		switch s.peek() {
+		case ']':
+			s.i++
+			return "", false
+		case ',':
+			s.i++
+		case 0:
+			s.bad = true
+		default:
+			if dup, found := s.value(path); found {
+				return dup, true
+			}
+		}
+	}
+	return "", false
+}
+
+// str reads a string at s.i and returns its text: the raw bytes, or, if
+// it holds an escape, the decoded text (so that "a" and "\u0061" are one
+// key).
+func (s *scanner) str() ([]byte, bool) {
+	start := s.i
+	s.i++ // "
+	escaped := false
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case '\\':
+			escaped = true
+			s.i += 2
+			continue
+		case '"':
+			s.i++
+			if !escaped {
+				return s.b[start+1 : s.i-1], true
+			}
+			var text string
+			if json.Unmarshal(s.b[start:s.i], &text) != nil {
+				return nil, false
+			}
+			return []byte(text), true
+		}
+		s.i++
+	}
+	return nil, false
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }
