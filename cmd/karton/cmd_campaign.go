@@ -23,9 +23,6 @@ import (
 func campaignListCmd(fs *flag.FlagSet) runFunc {
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		st, err := e.open()
 		if err != nil {
 			return err
@@ -380,9 +377,6 @@ func (p *progressLine) done() {
 func segmentListCmd(fs *flag.FlagSet) runFunc {
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		st, err := e.open()
 		if err != nil {
 			return err

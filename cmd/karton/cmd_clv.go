@@ -13,9 +13,6 @@ func clvFitCmd(fs *flag.FlagSet) runFunc {
 	unit := fs.String("unit", "week", "time unit of the models: week or day")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		end, err := parseDateFlag("calibration-end", *calEnd)
 		if err != nil {
 			return err
@@ -63,9 +60,6 @@ func clvScoreCmd(fs *flag.FlagSet) runFunc {
 	discount := fs.Float64("discount", 0.10, "annual discount rate of the value (0.10 = 10 %; 0 for none)")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		d, err := parseDateFlag("as-of", *asOf)
 		if err != nil {
 			return err

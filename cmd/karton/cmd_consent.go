@@ -79,9 +79,6 @@ func consentRecordCmd(fs *flag.FlagSet) runFunc {
 	fs.Var(evidence, "evidence", "evidence as key=value (repeat): ip=…, user_agent=…, call_recording=…")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		k, err := model.ParseConsentKind(*kind)
 		if err != nil {
 			return usagef("--kind: %v", err)

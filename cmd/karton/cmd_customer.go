@@ -26,9 +26,6 @@ func customerAddCmd(fs *flag.FlagSet) runFunc {
 	tags := fs.String("tags", "", "comma-separated tags")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if *birth != "" {
 			d, err := model.ParseDate(*birth)
 			if err != nil {

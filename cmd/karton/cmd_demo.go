@@ -27,9 +27,6 @@ func demoCmd(fs *flag.FlagSet) runFunc {
 	noTUI := fs.Bool("no-tui", false, "build the store and print the report, without opening the cockpit")
 	force := fs.Bool("force", false, "replace the file even if it is not a demo store or was generated differently")
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if *customers < 1 || *customers > 10_000_000 {
 			return usagef("--customers %d: must be between 1 and 10000000", *customers)
 		}

@@ -24,9 +24,6 @@ func dispatchCmd(fs *flag.FlagSet) runFunc {
 	base := fs.String("base", "", "public address of the return channel (`karton serve --http`) the links in messages point to, e.g. https://k.example.com; remembered in the store (admin)")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		if *base != "" {
 			if _, err := links.NormalizeBase(*base); err != nil {
 				return usagef("--base: %v", err)
@@ -129,9 +126,6 @@ func outboxListCmd(fs *flag.FlagSet) runFunc {
 	limit := fs.Int("limit", 50, "at most this many messages (1–1000)")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		var f store.OutboxFilter
 		if *step != "" {
 			id, err := model.ParseID(*step)

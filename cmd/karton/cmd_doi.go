@@ -23,9 +23,6 @@ func consentRequestDOICmd(fs *flag.FlagSet) runFunc {
 	source := fs.String("source", "operator", "where the request came from: operator, form, call, …")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		st, err := e.open()
 		if err != nil {
 			return err

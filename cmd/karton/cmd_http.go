@@ -23,9 +23,6 @@ func httpCmd(fs *flag.FlagSet) runFunc {
 	doiChannel := fs.String("doi-channel", "", "email channel (name or id) that sends DOI confirmation emails for sign-ups")
 	trustProxy := fs.Bool("trust-proxy", false, "take the client address from X-Forwarded-For (only behind a proxy that sets it)")
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return runHTTP(ctx, e, web.Options{

@@ -280,9 +280,6 @@ func importListCmd(fs *flag.FlagSet) runFunc {
 	limit := fs.Int("limit", 20, "how many batches, newest first")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		st, err := e.open()
 		if err != nil {
 			return err

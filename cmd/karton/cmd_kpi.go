@@ -51,9 +51,6 @@ func kpiCmd(fs *flag.FlagSet) runFunc {
 	attribute := fs.Bool("attribute", false, "rerun the revenue attribution first (last contact within 30 days)")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		dim, err := store.ParseKPIDimension(*by)
 		if err != nil {
 			return usagef("--by: %v", err)
@@ -127,9 +124,6 @@ func kpiCmd(fs *flag.FlagSet) runFunc {
 func rfmCmd(fs *flag.FlagSet) runFunc {
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		st, err := e.open()
 		if err != nil {
 			return err
@@ -174,9 +168,6 @@ func cohortsCmd(fs *flag.FlagSet) runFunc {
 	through := fs.String("through", "", "last month, YYYY-MM (default: this month)")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		f, err := parseMonthFlag("from", *from)
 		if err != nil {
 			return err
@@ -228,9 +219,6 @@ func cohortsCmd(fs *flag.FlagSet) runFunc {
 func analyticsRunCmd(fs *flag.FlagSet) runFunc {
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		st, err := e.open()
 		if err != nil {
 			return err

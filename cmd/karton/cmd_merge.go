@@ -14,9 +14,6 @@ func mergeSuggestionsCmd(fs *flag.FlagSet) runFunc {
 	limit := fs.Int("limit", 50, "how many")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		st, err := e.open()
 		if err != nil {
 			return err
@@ -135,9 +132,6 @@ func mergeDismissCmd(fs *flag.FlagSet) runFunc {
 
 func mergeRescanCmd(fs *flag.FlagSet) runFunc {
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		st, err := e.open()
 		if err != nil {
 			return err

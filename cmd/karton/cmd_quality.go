@@ -14,9 +14,6 @@ func qualityCmd(fs *flag.FlagSet) runFunc {
 	parse := fs.Bool("parse-phones", false, "re-parse every stored phone number (slow: ~25 µs a number)")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		st, err := e.open()
 		if err != nil {
 			return err
@@ -85,9 +82,6 @@ func qualityIssuesCmd(fs *flag.FlagSet) runFunc {
 	limit := fs.Int("limit", 50, "how many")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		st, err := e.open()
 		if err != nil {
 			return err
@@ -120,9 +114,6 @@ func qualityIssuesCmd(fs *flag.FlagSet) runFunc {
 func rollupsVerifyCmd(fs *flag.FlagSet) runFunc {
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
 		st, err := e.open()
 		if err != nil {
 			return err

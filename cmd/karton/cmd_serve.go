@@ -119,7 +119,7 @@ const serveShutdownBudget = serve.DefaultShutdownTimeout
 
 func runServe(e *env, args []string, f serveFlags) error {
 	if len(args) > 0 {
-		return usagef("serve takes no arguments (got %q)", args[0])
+		return usagef("unexpected argument %q", args[0])
 	}
 	if f.maxSessions < 1 || f.maxSessions > maxSessionsLimit {
 		return usagef("--max-sessions must be between 1 and %d, not %d", maxSessionsLimit, f.maxSessions)

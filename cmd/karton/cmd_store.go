@@ -15,13 +15,10 @@ func runVersion(e *env, args []string) error {
 
 func statsCmd(fs *flag.FlagSet) runFunc {
 	asJSON := jsonFlag(fs)
-	return func(e *env, args []string) error { return runStats(e, args, *asJSON) }
+	return func(e *env, args []string) error { return runStats(e, *asJSON) }
 }
 
-func runStats(e *env, args []string, asJSON bool) error {
-	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
-	}
+func runStats(e *env, asJSON bool) error {
 	st, err := e.open()
 	if err != nil {
 		return err

@@ -58,5 +58,5 @@ var commands = []command{
 	{path: "source list", args: "[--json]", summary: "list inbound sources and their secret fingerprints", setup: sourceListCmd},
 	{path: "source remove", args: "NAME", summary: "refuse a source's events from now on (admin)", setup: noFlags(runSourceRemove)},
 	{path: "http", args: "[--listen ADDR] [--base URL] [--organisation NAME] [--doi-channel CH] [--trust-proxy]", summary: "serve only the HTTP return channel (no SSH, no dispatcher): DOI links, unsubscribes, clicks, inbound events", setup: httpCmd},
-	{path: "serve", args: "[--listen ADDR] [--http [ADDR]] [--no-ssh] [--base URL] [--host-key PATH] [--max-sessions N] [--idle-timeout D] [--log FILE] [--demo]", summary: "serve the cockpit over SSH (ssh -p 2222 localhost), the dispatcher, and with --http the return channel; one process owns the store", setup: serveCmd},
+	{path: "serve", ownArgs: true, args: "[--listen ADDR] [--http [ADDR]] [--no-ssh] [--base URL] [--host-key PATH] [--max-sessions N] [--idle-timeout D] [--log FILE] [--demo]", summary: "serve the cockpit over SSH (ssh -p 2222 localhost), the dispatcher, and with --http the return channel; one process owns the store", setup: serveCmd},
 }

@@ -25,8 +25,12 @@ func main() {
 
 // command is one subcommand, e.g. "user add".
 type command struct {
-	path    string // words after "karton"
-	args    string // positional arguments, for usage
+	path string // words after "karton"
+	args string // positional arguments, for usage
+	// ownArgs: the command checks its positional arguments itself (serve's
+	// --http takes its address as the next word); otherwise runCommand
+	// refuses more than args names.
+	ownArgs bool
 	summary string
 	// setup declares the command's own flags on fs and returns the function
 	// that runs it; the flags are bound to variables the closure captures.
@@ -179,7 +183,26 @@ func runCommand(e *env, cmd *command, args []string) error {
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+	if n := maxPositional(cmd.args); len(positional) > n && !cmd.ownArgs {
+		return usagef("unexpected argument %q", positional[n])
+	}
 	return run(e, positional)
+}
+
+// maxPositional is how many positional arguments a usage line names: the
+// words before its first flag or optional part ("ID|EMAIL [--json]" names
+// one, "--customer ID|EMAIL" none; a lone "|" separates alternatives).
+func maxPositional(usage string) int {
+	n := 0
+	for _, w := range strings.Fields(usage) {
+		if strings.HasPrefix(w, "-") || strings.HasPrefix(w, "[") {
+			break
+		}
+		if w != "|" {
+			n++
+		}
+	}
+	return n
 }
 
 func printCommandHelp(w io.Writer, cmd *command, fs *flag.FlagSet) {

@@ -98,3 +98,35 @@ func TestNotAStoreIsOneClearLine(t *testing.T) {
 	assert.Contains(t, stderr, "not a Karton store")
 	assert.NotContains(t, strings.TrimSpace(stderr), "\n")
 }
+
+// Every command refuses arguments beyond the ones its usage line names: a
+// stray word (a value given without its flag, a quoted pair split by the
+// shell) must not be ignored while the command runs as if it were absent.
+func TestStrayArgumentsAreRefused(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	for _, c := range commands {
+		args := append([]string{"--db", db}, strings.Fields(c.path)...)
+		for range maxPositional(c.args) {
+			args = append(args, "x")
+		}
+		args = append(args, "stray")
+		code, stdout, stderr := karton(t, args...)
+		assert.Equal(t, 2, code, "%s: %s%s", c.path, stdout, stderr)
+		assert.Contains(t, stderr, `unexpected argument "stray"`, c.path)
+	}
+}
+
+func TestMaxPositional(t *testing.T) {
+	for args, want := range map[string]int{
+		"":                                0,
+		"[--json]":                        0,
+		"--customer ID|EMAIL [--json]":    0,
+		"ID|EMAIL [--json]":               1,
+		"NAME ROLE":                       2,
+		"ID | --step STEP | --all":        1,
+		"customers|purchases FILE [--x]":  2,
+		"NAME --role ROLE [--key KEY]...": 1,
+	} {
+		assert.Equal(t, want, maxPositional(args), args)
+	}
+}

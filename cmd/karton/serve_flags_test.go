@@ -32,7 +32,7 @@ func TestServeHTTPFlagsAreValidated(t *testing.T) {
 		{[]string{"--http", "0.0.0.0:0", "--no-ssh"}, 2, "give --base with the public address"},
 		{[]string{"--http", "--base", "ftp://k.example", "--no-ssh"}, 2, "--base"},
 		{[]string{"--http", busy.Addr().String(), "--no-ssh"}, 1, "address already in use"},
-		{[]string{"--http", busy.Addr().String(), "extra"}, 2, "takes no arguments"},
+		{[]string{"--http", busy.Addr().String(), "extra"}, 2, `unexpected argument "extra"`},
 	} {
 		code, _, stderr := karton(t, append([]string{"--db", db, "serve"}, tc.args...)...)
 		assert.Equal(t, tc.code, code, "%v: %s", tc.args, stderr)

@@ -92,7 +92,7 @@ func TestServeFlagsAreValidated(t *testing.T) {
 		{[]string{"--idle-timeout", "-1s"}, 2, "--idle-timeout must be 0"},
 		{[]string{"--idle-timeout", "soon"}, 2, "idle-timeout"},
 		{[]string{"--listen", "2222"}, 2, "give HOST:PORT"},
-		{[]string{"extra"}, 2, "takes no arguments"},
+		{[]string{"extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"--listen", busy.Addr().String(), "--host-key", filepath.Join(t.TempDir(), "hk")}, 1, "address already in use"},
 	} {
 		code, _, stderr := karton(t, append([]string{"--db", db, "serve"}, tc.args...)...)
