@@ -4,8 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -242,10 +244,31 @@ func consentHistoryCmd(fs *flag.FlagSet) runFunc {
 			if r.RecordedAt.Sub(r.EffectiveAt) > time.Minute {
 				rec = r.RecordedAt.Format("2006-01-02 15:04")
 			}
-			out = append(out, []string{"#" + r.ID.String(), r.EffectiveAt.Format("2006-01-02 15:04"), rec, string(r.Kind), scope, r.Source, r.Actor, fmt.Sprint(len(r.Evidence))})
+			out = append(out, []string{"#" + r.ID.String(), r.EffectiveAt.Format("2006-01-02 15:04"), rec, string(r.Kind), scope, r.Source, r.Actor, evidenceCell(r)})
 		}
 		return table(e.stdout, []string{"EVENT", "EFFECTIVE", "RECORDED (IF LATER)", "KIND", "SCOPE", "SOURCE", "ACTOR", "EVIDENCE"}, out)
 	}
+}
+
+// evidenceCell shows an event's evidence in the history table: its
+// key=value pairs in key order, cut at 48 characters (--json has them
+// whole), "erased" where only the hash is left, "-" where there was none.
+func evidenceCell(r store.ConsentRecord) string {
+	switch {
+	case len(r.Evidence) > 0:
+		pairs := make([]string, 0, len(r.Evidence))
+		for _, k := range slices.Sorted(maps.Keys(r.Evidence)) {
+			pairs = append(pairs, k+"="+r.Evidence[k])
+		}
+		s := strings.Join(strings.Fields(strings.Join(pairs, ", ")), " ")
+		if runes := []rune(s); len(runes) > 48 {
+			s = string(runes[:47]) + "…"
+		}
+		return s
+	case r.EvidenceHash != "":
+		return "erased"
+	}
+	return "-"
 }
 
 func consentImportCmd(fs *flag.FlagSet) runFunc {

@@ -194,3 +194,26 @@ func TestConsentJSONShapes(t *testing.T) {
 	assert.Equal(t, "jana@example.de", customer["email"])
 	assert.Equal(t, "1990-04-01", customer["birth_date"])
 }
+
+// The history table shows what the evidence says, not how many keys it
+// has; after erasure, that it was erased.
+func TestConsentHistoryShowsEvidence(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	mustRun(t, "--db", db, "purpose", "add", "newsletter", "--category", "marketing")
+	mustRun(t, "--db", db, "customer", "add", "--email", "jana@example.de")
+	mustRun(t, "--db", db, "consent", "record", "--customer", "jana@example.de", "--channel", "email", "--purpose", "newsletter", "--kind", "opt_in",
+		"--evidence", "ip=192.0.2.1", "--evidence", "form=footer signup", "--evidence", "user_agent=Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0")
+	mustRun(t, "--db", db, "consent", "record", "--customer", "jana@example.de", "--channel", "email", "--purpose", "newsletter", "--kind", "opt_out")
+
+	out := mustRun(t, "--db", db, "consent", "history", "--customer", "jana@example.de")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 3, out)
+	assert.True(t, strings.HasSuffix(lines[1], "form=footer signup, ip=192.0.2.1, user_agent=Mo…"), lines[1])
+	assert.True(t, strings.HasSuffix(lines[2], " -"), lines[2])
+
+	mustRun(t, "--db", db, "customer", "erase", "1")
+	out = mustRun(t, "--db", db, "consent", "history", "--customer", "1")
+	assert.Contains(t, out, "opt_in")
+	assert.Contains(t, strings.Split(out, "\n")[1], "erased")
+	assert.NotContains(t, out, "192.0.2.1")
+}
