@@ -199,7 +199,9 @@ func consentHistoryCmd(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		var rows []store.ConsentRecord
+		masked := false
 		err = st.View(e.actor, func(r *store.Reader) error {
+			masked = !r.Unmasked()
 			c, err := r.FindCustomer(*customer)
 			if err != nil {
 				return err
@@ -244,7 +246,7 @@ func consentHistoryCmd(fs *flag.FlagSet) runFunc {
 			if r.RecordedAt.Sub(r.EffectiveAt) > time.Minute {
 				rec = r.RecordedAt.Format("2006-01-02 15:04")
 			}
-			out = append(out, []string{"#" + r.ID.String(), r.EffectiveAt.Format("2006-01-02 15:04"), rec, string(r.Kind), scope, r.Source, r.Actor, evidenceCell(r)})
+			out = append(out, []string{"#" + r.ID.String(), r.EffectiveAt.Format("2006-01-02 15:04"), rec, string(r.Kind), scope, r.Source, r.Actor, evidenceCell(r, masked)})
 		}
 		return table(e.stdout, []string{"EVENT", "EFFECTIVE", "RECORDED (IF LATER)", "KIND", "SCOPE", "SOURCE", "ACTOR", "EVIDENCE"}, out)
 	}
@@ -252,23 +254,26 @@ func consentHistoryCmd(fs *flag.FlagSet) runFunc {
 
 // evidenceCell shows an event's evidence in the history table: its
 // key=value pairs in key order, cut at 48 characters (--json has them
-// whole), "erased" where only the hash is left, "-" where there was none.
-func evidenceCell(r store.ConsentRecord) string {
+// whole); "withheld" for a user who may not see personal data, "erased"
+// where only the hash is left, "-" where there was none.
+func evidenceCell(r store.ConsentRecord, masked bool) string {
 	switch {
-	case len(r.Evidence) > 0:
-		pairs := make([]string, 0, len(r.Evidence))
-		for _, k := range slices.Sorted(maps.Keys(r.Evidence)) {
-			pairs = append(pairs, k+"="+r.Evidence[k])
-		}
-		s := strings.Join(strings.Fields(strings.Join(pairs, ", ")), " ")
-		if runes := []rune(s); len(runes) > 48 {
-			s = string(runes[:47]) + "…"
-		}
-		return s
-	case r.EvidenceHash != "":
+	case r.EvidenceHash == "":
+		return "-"
+	case masked:
+		return "withheld"
+	case len(r.Evidence) == 0:
 		return "erased"
 	}
-	return "-"
+	pairs := make([]string, 0, len(r.Evidence))
+	for _, k := range slices.Sorted(maps.Keys(r.Evidence)) {
+		pairs = append(pairs, k+"="+r.Evidence[k])
+	}
+	s := strings.Join(strings.Fields(strings.Join(pairs, ", ")), " ")
+	if runes := []rune(s); len(runes) > 48 {
+		s = string(runes[:47]) + "…"
+	}
+	return s
 }
 
 func consentImportCmd(fs *flag.FlagSet) runFunc {

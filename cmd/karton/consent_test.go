@@ -211,6 +211,11 @@ func TestConsentHistoryShowsEvidence(t *testing.T) {
 	assert.True(t, strings.HasSuffix(lines[1], "form=footer signup, ip=192.0.2.1, user_agent=Mo…"), lines[1])
 	assert.True(t, strings.HasSuffix(lines[2], " -"), lines[2])
 
+	mustRun(t, "--db", db, "user", "add", "vera", "--role", "viewer")
+	out = mustRun(t, "--db", db, "--as", "vera", "consent", "history", "--customer", "1")
+	assert.Contains(t, strings.Split(out, "\n")[1], "withheld", "a viewer may not see personal data")
+	assert.NotContains(t, out, "192.0.2.1")
+
 	mustRun(t, "--db", db, "customer", "erase", "1")
 	out = mustRun(t, "--db", db, "consent", "history", "--customer", "1")
 	assert.Contains(t, out, "opt_in")
