@@ -73,30 +73,30 @@ func (s CampaignStatus) Editable() bool { return s == StatusDraft }
 
 // BudgetLine is one planned cost with what has actually been spent on it.
 type BudgetLine struct {
-	Label   string // "Print", "Postage", "Agency", "Contacts: Newsletter"
-	Planned Money
-	Actual  Money
+	Label   string `json:"label"` // "Print", "Postage", "Agency", "Contacts: Newsletter"
+	Planned Money  `json:"planned"`
+	Actual  Money  `json:"actual"`
 }
 
 // StaffAssignment is a person working on a campaign.
 type StaffAssignment struct {
-	Name  string
-	Role  string // "Copywriter", "Campaign lead", ...
-	Hours float64
+	Name  string  `json:"name"`
+	Role  string  `json:"role"` // "Copywriter", "Campaign lead", ...
+	Hours float64 `json:"hours"`
 }
 
 // Creative is a message template. Body and Subject may contain
 // personalisation fields like {{first_name}} from a fixed documented set.
 type Creative struct {
-	Name    string
-	Kind    ChannelKind // the channel kind it is written for
-	Subject string
-	Body    string
+	Name    string      `json:"name"`
+	Kind    ChannelKind `json:"kind"` // the channel kind it is written for
+	Subject string      `json:"subject,omitempty"`
+	Body    string      `json:"body"`
 	// ObjectionNotice says the creative tells the recipient they may object
 	// at any time (needed by the existing-customer rule, UWG §7(3) no. 4).
-	ObjectionNotice bool
+	ObjectionNotice bool `json:"objection_notice"`
 	// Links are the only URLs click tracking may redirect to.
-	Links []string
+	Links []string `json:"links,omitempty"`
 }
 
 // ParticipantStatus tracks a person through an event.
@@ -111,37 +111,37 @@ const (
 
 // Participant is one customer on an event's list.
 type Participant struct {
-	CustomerID CustomerID
-	Status     ParticipantStatus
-	At         time.Time
+	CustomerID CustomerID        `json:"customer_id"`
+	Status     ParticipantStatus `json:"status"`
+	At         time.Time         `json:"at"`
 }
 
 // Campaign is a time-limited marketing action over one or several channels.
 type Campaign struct {
-	ID       CampaignID
-	Name     string
-	Goal     string
-	Owner    string // user name
-	Start    time.Time
-	End      time.Time
-	Status   CampaignStatus
-	Currency string
-	Budget   []BudgetLine
-	Staff    []StaffAssignment
+	ID       CampaignID        `json:"id"`
+	Name     string            `json:"name"`
+	Goal     string            `json:"goal,omitempty"`
+	Owner    string            `json:"owner"` // user name
+	Start    time.Time         `json:"start"`
+	End      time.Time         `json:"end"`
+	Status   CampaignStatus    `json:"status"`
+	Currency string            `json:"currency"`
+	Budget   []BudgetLine      `json:"budget"`
+	Staff    []StaffAssignment `json:"staff"`
 	// Creatives are referenced by name from steps.
-	Creatives []Creative
+	Creatives []Creative `json:"creatives"`
 	// Capacity and Participants are used by event campaigns.
-	Capacity     int
-	Participants []Participant
+	Capacity     int           `json:"capacity,omitempty"`
+	Participants []Participant `json:"participants,omitempty"`
 
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	SubmittedBy   string
-	SubmittedAt   time.Time
-	ApprovedBy    string
-	ApprovedAt    time.Time
-	RejectedBy    string
-	RejectionNote string
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+	SubmittedBy   string    `json:"submitted_by,omitempty"`
+	SubmittedAt   time.Time `json:"submitted_at,omitzero"`
+	ApprovedBy    string    `json:"approved_by,omitempty"`
+	ApprovedAt    time.Time `json:"approved_at,omitzero"`
+	RejectedBy    string    `json:"rejected_by,omitempty"`
+	RejectionNote string    `json:"rejection_note,omitempty"`
 }
 
 // Planned and Spent sum the budget lines.
@@ -271,18 +271,18 @@ const (
 // Step is one contact wave of a campaign: a channel, a purpose, an audience,
 // a creative, a schedule and the data categories it uses.
 type Step struct {
-	ID             StepID
-	CampaignID     CampaignID
-	Name           string
-	ChannelID      ChannelID
-	PurposeID      PurposeID
-	SegmentID      SegmentID // the audience
-	Creative       string    // name of one of the campaign's creatives
-	ScheduledAt    time.Time
-	DataCategories []DataCategory
-	Status         StepStatus
-	LaunchedAt     time.Time
-	LaunchedBy     string
+	ID             StepID         `json:"id"`
+	CampaignID     CampaignID     `json:"campaign_id"`
+	Name           string         `json:"name"`
+	ChannelID      ChannelID      `json:"channel_id"`
+	PurposeID      PurposeID      `json:"purpose_id"`
+	SegmentID      SegmentID      `json:"segment_id"` // the audience
+	Creative       string         `json:"creative"`   // name of one of the campaign's creatives
+	ScheduledAt    time.Time      `json:"scheduled_at"`
+	DataCategories []DataCategory `json:"data_categories"`
+	Status         StepStatus     `json:"status"`
+	LaunchedAt     time.Time      `json:"launched_at,omitzero"`
+	LaunchedBy     string         `json:"launched_by,omitempty"`
 }
 
 // Validate checks the step on its own; the store checks that the channel,
@@ -383,9 +383,9 @@ type Segment struct {
 
 // Condition is one test in a segment, e.g. {Field: "city", Op: "=", Value: "Berlin"}.
 type Condition struct {
-	Field string
-	Op    string
-	Value string
+	Field string `json:"field"`
+	Op    string `json:"op"`
+	Value string `json:"value"`
 }
 
 // Validate checks the segment's name; the conditions are checked by the

@@ -13,14 +13,26 @@ import (
 // of the bulk export's (`karton export`); every list is present, empty
 // when there is nothing.
 type PersonalData struct {
-	ExportedAt   time.Time           `json:"exported_at"`
-	ExportedBy   string              `json:"exported_by"`
+	ExportedAt time.Time `json:"exported_at"`
+	ExportedBy string    `json:"exported_by"`
+	CustomerSummary
+	Decisions []json.RawMessage `json:"decisions"`
+}
+
+// CustomerSummary is a customer as `customer show --json` prints it and
+// the personal data export holds it: the record of `karton export
+// customers`, the consent events with their evidence, the current decision
+// per scope, and the interactions and purchases, newest first.
+type CustomerSummary struct {
 	Customer     CustomerRecord      `json:"customer"`
 	Consents     []ConsentRecord     `json:"consents"`
 	CurrentState []ScopeDecision     `json:"current_consent_state"`
 	Interactions []InteractionRecord `json:"interactions"`
 	Purchases    []PurchaseRecord    `json:"purchases"`
-	Decisions    []json.RawMessage   `json:"decisions"`
+	// MoreInteractions and MorePurchases say that a list stops at the
+	// limit it was read with.
+	MoreInteractions bool `json:"more_interactions,omitempty"`
+	MorePurchases    bool `json:"more_purchases,omitempty"`
 }
 
 // ScopeDecision is one entry of the current-state projection, readable.
@@ -46,69 +58,9 @@ func (s *Store) ExportPersonalData(by model.Actor, cid model.CustomerID) (Person
 		return pd, err
 	}
 	err := s.View(by, func(r *Reader) error {
-		c, err := r.Customer(cid)
-		if err != nil {
+		var err error
+		if pd.CustomerSummary, err = r.CustomerSummary(cid, 0); err != nil {
 			return err
-		}
-		if pd.Customer, err = customerRecord(r, &c); err != nil {
-			return err
-		}
-		names := map[model.PurposeID]string{}
-		ps, err := r.Purposes()
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			names[p.ID] = p.Name
-		}
-		events, err := r.ConsentHistory(cid)
-		if err != nil {
-			return err
-		}
-		for _, e := range events {
-			ev, err := r.Evidence(e.ID)
-			if err != nil {
-				return err
-			}
-			pd.Consents = append(pd.Consents, NewConsentRecord(&e, names[e.PurposeID], ev))
-		}
-		if st, err := r.ConsentState(cid); err != nil {
-			return err
-		} else if st != nil {
-			for _, sc := range st.Scopes {
-				pd.CurrentState = append(pd.CurrentState, ScopeDecision{sc.Channel, names[sc.Purpose], sc.Allow(), sc.Reason, sc.EventID, sc.LastContact})
-			}
-		}
-		for before := []byte(nil); ; {
-			page, next, err := r.Interactions(cid, before, 1000)
-			if err != nil {
-				return err
-			}
-			for i := range page {
-				pd.Interactions = append(pd.Interactions, interactionRecord(&page[i]))
-			}
-			if next == nil {
-				break
-			}
-			before = next
-		}
-		for before := []byte(nil); ; {
-			page, next, err := r.Purchases(cid, before, 1000)
-			if err != nil {
-				return err
-			}
-			for i := range page {
-				p := &page[i]
-				rec := purchaseRecord(p)
-				for _, it := range p.Items {
-					rec.Lines = append(rec.Lines, PurchaseLine{SKU: it.SKU, Name: it.Name, Quantity: it.Quantity, UnitPrice: money(it.UnitPrice)})
-				}
-				pd.Purchases = append(pd.Purchases, rec)
-			}
-			if next == nil {
-				break
-			}
-			before = next
 		}
 		for _, ex := range s.decisionExporters {
 			d, err := ex(r, cid)
@@ -123,15 +75,109 @@ func (s *Store) ExportPersonalData(by model.Actor, cid model.CustomerID) (Person
 		return pd, err
 	}
 	pd.ExportedAt, pd.ExportedBy = s.now(), by.Name
-	pd.Consents = nonNil(pd.Consents)
-	pd.CurrentState = nonNil(pd.CurrentState)
-	pd.Interactions = nonNil(pd.Interactions)
-	pd.Purchases = nonNil(pd.Purchases)
 	pd.Decisions = nonNil(pd.Decisions)
 	err = s.Update(by, func(t *Tx) error {
 		return t.Audit("customer.export", fmt.Sprintf("customer:%d", cid), []byte(fmt.Sprintf("%d consents, %d interactions, %d purchases", len(pd.Consents), len(pd.Interactions), len(pd.Purchases))))
 	})
 	return pd, err
+}
+
+// CustomerSummary reads a customer with their consent events and current
+// state and their latest limit interactions and purchases (all of them if
+// limit <= 0), masked as the reader's actor must see them.
+func (r *Reader) CustomerSummary(cid model.CustomerID, limit int) (CustomerSummary, error) {
+	var sum CustomerSummary
+	c, err := r.Customer(cid)
+	if err != nil {
+		return sum, err
+	}
+	if sum.Customer, err = customerRecord(r, &c); err != nil {
+		return sum, err
+	}
+	names := map[model.PurposeID]string{}
+	ps, err := r.Purposes()
+	if err != nil {
+		return sum, err
+	}
+	for _, p := range ps {
+		names[p.ID] = p.Name
+	}
+	events, err := r.ConsentHistory(cid)
+	if err != nil {
+		return sum, err
+	}
+	for _, e := range events {
+		ev, err := r.Evidence(e.ID)
+		if err != nil {
+			return sum, err
+		}
+		sum.Consents = append(sum.Consents, NewConsentRecord(&e, names[e.PurposeID], ev))
+	}
+	if st, err := r.ConsentState(cid); err != nil {
+		return sum, err
+	} else if st != nil {
+		for _, sc := range st.Scopes {
+			sum.CurrentState = append(sum.CurrentState, ScopeDecision{sc.Channel, names[sc.Purpose], sc.Allow(), sc.Reason, sc.EventID, sc.LastContact})
+		}
+	}
+	// page is how many to read next: up to 1000 at a time, and no more
+	// than the limit leaves.
+	page := func(have int) int {
+		if limit <= 0 {
+			return 1000
+		}
+		return min(1000, limit-have)
+	}
+	for before := []byte(nil); ; {
+		got, next, err := r.Interactions(cid, before, page(len(sum.Interactions)))
+		if err != nil {
+			return sum, err
+		}
+		for i := range got {
+			sum.Interactions = append(sum.Interactions, interactionRecord(&got[i]))
+		}
+		if next == nil {
+			break
+		}
+		if page(len(sum.Interactions)) == 0 {
+			sum.MoreInteractions = true
+			break
+		}
+		before = next
+	}
+	for before := []byte(nil); ; {
+		got, next, err := r.Purchases(cid, before, page(len(sum.Purchases)))
+		if err != nil {
+			return sum, err
+		}
+		for i := range got {
+			p := &got[i]
+			rec := purchaseRecord(p)
+			for _, it := range p.Items {
+				rec.Lines = append(rec.Lines, PurchaseLine{SKU: it.SKU, Name: it.Name, Quantity: it.Quantity, UnitPrice: money(it.UnitPrice)})
+			}
+			sum.Purchases = append(sum.Purchases, rec)
+		}
+		if next == nil {
+			break
+		}
+		if page(len(sum.Purchases)) == 0 {
+			sum.MorePurchases = true
+			break
+		}
+		before = next
+	}
+	sum.Consents = nonNil(sum.Consents)
+	sum.CurrentState = nonNil(sum.CurrentState)
+	sum.Interactions = nonNil(sum.Interactions)
+	sum.Purchases = nonNil(sum.Purchases)
+	return sum, nil
+}
+
+// CustomerRecord is c as `karton export customers` writes it, with the
+// customer's scores.
+func (r *Reader) CustomerRecord(c *model.Customer) (CustomerRecord, error) {
+	return customerRecord(r, c)
 }
 
 // nonNil makes an empty list print as [] rather than null.

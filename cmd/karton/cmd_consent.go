@@ -107,6 +107,7 @@ func consentRecordCmd(fs *flag.FlagSet) runFunc {
 			when = st.Now()
 		}
 		ev := model.ConsentEvent{Kind: k, Basis: b, EffectiveAt: when, Source: *source, TextVersion: *textVersion}
+		var purposeName string
 		err = st.Update(e.actor, func(tx *store.Tx) error {
 			r := tx.Reader()
 			if k.Scoped() {
@@ -115,6 +116,7 @@ func consentRecordCmd(fs *flag.FlagSet) runFunc {
 					return err
 				}
 				ev.CustomerID, ev.Channel, ev.PurposeID = c.ID, ch, p.ID
+				purposeName = p.Name
 			} else {
 				c, err := r.FindCustomer(*customer)
 				if err != nil {
@@ -128,11 +130,11 @@ func consentRecordCmd(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		if *asJSON {
-			return printJSON(e.stdout, ev)
+			return printJSON(e.stdout, store.NewConsentRecord(&ev, purposeName, model.Evidence(evidence)))
 		}
 		fmt.Fprintf(e.stdout, "recorded %s #%d for customer %d", ev.Kind, ev.ID, ev.CustomerID)
 		if ev.Channel != "" {
-			fmt.Fprintf(e.stdout, " on %s/%s", ev.Channel, *purpose)
+			fmt.Fprintf(e.stdout, " on %s/%s", ev.Channel, purposeName)
 		}
 		fmt.Fprintf(e.stdout, ", effective %s\n", ev.EffectiveAt.Format(time.RFC3339))
 		return nil

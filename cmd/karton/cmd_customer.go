@@ -46,7 +46,14 @@ func customerAddCmd(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		if *asJSON {
-			return printJSON(e.stdout, c)
+			var rec store.CustomerRecord
+			if err := st.View(e.actor, func(r *store.Reader) (err error) {
+				rec, err = r.CustomerRecord(&c)
+				return err
+			}); err != nil {
+				return err
+			}
+			return printJSON(e.stdout, rec)
 		}
 		fmt.Fprintf(e.stdout, "created customer %d (%s)", c.ID, c.DisplayName())
 		if c.Suppressed {
@@ -68,19 +75,24 @@ func customerShowCmd(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		var v store.CustomerView
+		var sum store.CustomerSummary
 		err = st.View(e.actor, func(r *store.Reader) error {
 			c, err := r.FindCustomer(args[0])
 			if err != nil {
 				return err
 			}
-			v, err = r.CustomerView(c.ID, 10)
+			if *asJSON {
+				sum, err = r.CustomerSummary(c.ID, 10)
+			} else {
+				v, err = r.CustomerView(c.ID, 10)
+			}
 			return err
 		})
 		if err != nil {
 			return err
 		}
 		if *asJSON {
-			return printJSON(e.stdout, v)
+			return printJSON(e.stdout, sum)
 		}
 		c := v.Customer
 		cur := st.Settings().Currency

@@ -87,15 +87,32 @@ func qualityIssuesCmd(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		var page store.QualityIssuePage
+		// --json: the customers as `karton export customers` writes them.
+		out := struct {
+			Customers []store.CustomerRecord `json:"customers"`
+			Next      model.CustomerID       `json:"next,omitempty"`
+			More      bool                   `json:"more"`
+		}{Customers: []store.CustomerRecord{}}
 		if err := st.View(e.actor, func(r *store.Reader) (err error) {
 			page, err = r.QualityIssues(store.QualityIssueQuery{Source: *source, Field: *field, Problem: *problem,
 				After: model.CustomerID(*after), Limit: *limit})
-			return err
+			if err != nil || !*asJSON {
+				return err
+			}
+			out.Next, out.More = page.Next, page.More
+			for i := range page.Customers {
+				rec, err := r.CustomerRecord(&page.Customers[i])
+				if err != nil {
+					return err
+				}
+				out.Customers = append(out.Customers, rec)
+			}
+			return nil
 		}); err != nil {
 			return err
 		}
 		if *asJSON {
-			return printJSON(e.stdout, page)
+			return printJSON(e.stdout, out)
 		}
 		rows := make([][]string, 0, len(page.Customers))
 		for _, c := range page.Customers {
