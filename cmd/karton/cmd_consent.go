@@ -108,6 +108,7 @@ func consentRecordCmd(fs *flag.FlagSet) runFunc {
 		}
 		ev := model.ConsentEvent{Kind: k, Basis: b, EffectiveAt: when, Source: *source, TextVersion: *textVersion}
 		var purposeName string
+		var wasSuppressed bool
 		err = st.Update(e.actor, func(tx *store.Tx) error {
 			r := tx.Reader()
 			if k.Scoped() {
@@ -116,18 +117,28 @@ func consentRecordCmd(fs *flag.FlagSet) runFunc {
 					return err
 				}
 				ev.CustomerID, ev.Channel, ev.PurposeID = c.ID, ch, p.ID
-				purposeName = p.Name
+				purposeName, wasSuppressed = p.Name, c.Suppressed
 			} else {
 				c, err := r.FindCustomer(*customer)
 				if err != nil {
 					return err
 				}
-				ev.CustomerID = c.ID
+				ev.CustomerID, wasSuppressed = c.ID, c.Suppressed
 			}
 			return tx.AppendConsent(&ev, model.Evidence(evidence))
 		})
 		if err != nil {
 			return err
+		}
+		stillSuppressed := false
+		if wasSuppressed {
+			if err := st.View(e.actor, func(r *store.Reader) error {
+				c, err := r.Customer(ev.CustomerID)
+				stillSuppressed = c.Suppressed
+				return err
+			}); err != nil {
+				return err
+			}
 		}
 		if *asJSON {
 			return printJSON(e.stdout, store.NewConsentRecord(&ev, purposeName, model.Evidence(evidence)))
@@ -137,6 +148,16 @@ func consentRecordCmd(fs *flag.FlagSet) runFunc {
 			fmt.Fprintf(e.stdout, " on %s/%s", ev.Channel, purposeName)
 		}
 		fmt.Fprintf(e.stdout, ", effective %s\n", ev.EffectiveAt.Format(time.RFC3339))
+		switch {
+		case wasSuppressed && !stillSuppressed:
+			fmt.Fprintf(e.stdout, "suppression lifted: customer %d may be contacted again where the ledger allows it (audited)\n", ev.CustomerID)
+		case stillSuppressed && ev.Kind == model.ConsentOptIn && len(evidence) == 0:
+			fmt.Fprintf(e.stdout, "customer %d stays suppressed (a contact point of an erased person): only an opt-in with --evidence lifts it\n", ev.CustomerID)
+		case stillSuppressed && ev.Kind == model.ConsentOptIn:
+			fmt.Fprintf(e.stdout, "customer %d stays suppressed: another of their contact points belongs to an erased person; an opt-in with evidence on its channel lifts it\n", ev.CustomerID)
+		case stillSuppressed:
+			fmt.Fprintf(e.stdout, "customer %d stays suppressed (a contact point of an erased person) until an opt-in with evidence is recorded\n", ev.CustomerID)
+		}
 		return nil
 	}
 }

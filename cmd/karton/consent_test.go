@@ -222,3 +222,23 @@ func TestConsentHistoryShowsEvidence(t *testing.T) {
 	assert.Contains(t, strings.Split(out, "\n")[1], "erased")
 	assert.NotContains(t, out, "192.0.2.1")
 }
+
+// Recording an event for a suppressed customer says whether the
+// suppression stays, and why; the opt-in with evidence that lifts it says so.
+func TestConsentRecordSaysWhetherSuppressionStays(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	mustRun(t, "--db", db, "purpose", "add", "newsletter", "--category", "marketing")
+	mustRun(t, "--db", db, "customer", "add", "--email", "jana@example.de", "--phone", "+491701234567")
+	mustRun(t, "--db", db, "customer", "erase", "1")
+	assert.Contains(t, mustRun(t, "--db", db, "customer", "add", "--email", "jana@example.de", "--phone", "+491701234567"), "SUPPRESSED")
+	record := func(args ...string) string {
+		return mustRun(t, append([]string{"--db", db, "consent", "record", "--customer", "2", "--purpose", "newsletter"}, args...)...)
+	}
+	assert.Contains(t, record("--channel", "email", "--kind", "opt_in"), "stays suppressed (a contact point of an erased person): only an opt-in with --evidence lifts it")
+	assert.Contains(t, record("--channel", "email", "--kind", "opt_out"), "stays suppressed (a contact point of an erased person) until an opt-in with evidence")
+	assert.Contains(t, record("--channel", "email", "--kind", "opt_in", "--evidence", "form=footer"), "stays suppressed: another of their contact points")
+	assert.Contains(t, record("--channel", "sms", "--kind", "opt_in", "--evidence", "form=checkout"), "suppression lifted")
+	out := record("--channel", "sms", "--kind", "opt_out")
+	assert.NotContains(t, out, "suppress")
+	assert.NotContains(t, mustRun(t, "--db", db, "customer", "show", "2"), "suppressed")
+}
