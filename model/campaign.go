@@ -198,10 +198,15 @@ func (c *Campaign) Validate() error {
 		p.add("name", "is empty")
 	} else if len(c.Name) > 120 {
 		p.add("name", "is longer than 120 characters")
+	} else {
+		p.plain("name", c.Name)
 	}
+	p.lines("goal", c.Goal)
 	if strings.TrimSpace(c.Owner) == "" {
 		p.add("owner", "is empty")
 	}
+	p.plain("owner", c.Owner)
+	p.lines("rejection_note", c.RejectionNote)
 	if c.Start.IsZero() {
 		p.add("start", "is not set")
 	}
@@ -225,6 +230,7 @@ func (c *Campaign) Validate() error {
 		if strings.TrimSpace(b.Label) == "" {
 			p.add(fmt.Sprintf("budget[%d].label", i), "is empty")
 		}
+		p.plain(fmt.Sprintf("budget[%d].label", i), b.Label)
 		if b.Planned < 0 {
 			p.add(fmt.Sprintf("budget[%d].planned", i), "must not be negative")
 		}
@@ -236,6 +242,8 @@ func (c *Campaign) Validate() error {
 		if strings.TrimSpace(s.Name) == "" {
 			p.add(fmt.Sprintf("staff[%d].name", i), "is empty")
 		}
+		p.plain(fmt.Sprintf("staff[%d].name", i), s.Name)
+		p.plain(fmt.Sprintf("staff[%d].role", i), s.Role)
 		if s.Hours < 0 || s.Hours > 10000 {
 			p.add(fmt.Sprintf("staff[%d].hours", i), "must be between 0 and 10000")
 		}
@@ -248,6 +256,12 @@ func (c *Campaign) Validate() error {
 			p.add(fmt.Sprintf("creatives[%d].name", i), "%q is used twice", cr.Name)
 		}
 		seen[cr.Name] = true
+		p.plain(fmt.Sprintf("creatives[%d].name", i), cr.Name)
+		p.plain(fmt.Sprintf("creatives[%d].subject", i), cr.Subject)
+		p.lines(fmt.Sprintf("creatives[%d].body", i), cr.Body)
+		for _, l := range cr.Links {
+			p.plain(fmt.Sprintf("creatives[%d].links", i), l)
+		}
 		if cr.Kind != "" && !cr.Kind.Valid() {
 			p.add(fmt.Sprintf("creatives[%d].kind", i), "%q is not a channel kind", cr.Kind)
 		}
@@ -292,6 +306,7 @@ func (s *Step) Validate() error {
 	if strings.TrimSpace(s.Name) == "" {
 		p.add("name", "is empty")
 	}
+	p.plain("name", s.Name)
 	if s.CampaignID == 0 {
 		p.add("campaign", "is not set")
 	}
@@ -395,10 +410,12 @@ func (s *Segment) Validate() error {
 	if strings.TrimSpace(s.Name) == "" {
 		p.add("name", "is empty")
 	}
+	p.plain("name", s.Name)
 	for i, c := range s.Conditions {
 		if c.Field == "" || c.Op == "" {
 			p.add(fmt.Sprintf("conditions[%d]", i), "needs a field and an operator")
 		}
+		p.plain(fmt.Sprintf("conditions[%d].value", i), c.Value)
 	}
 	return p.err()
 }

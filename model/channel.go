@@ -133,6 +133,12 @@ func (c *Channel) Validate() error {
 		p.add("name", "is empty")
 	} else if len(c.Name) > 80 {
 		p.add("name", "is longer than 80 characters")
+	} else {
+		p.plain("name", c.Name)
+	}
+	p.plain("software", c.Software)
+	for k, v := range c.Connector.Settings {
+		p.plain("connector."+k, v)
 	}
 	if !c.Kind.Valid() {
 		p.add("kind", "%q is not a channel kind (one of %s)", c.Kind, joinKinds())
@@ -197,6 +203,8 @@ func (pu *Purpose) Validate() error {
 	if !validSlug(pu.Name) {
 		p.add("name", "%q must be 1–40 lower-case letters, digits, '-' or '_'", pu.Name)
 	}
+	p.plain("title", pu.Title)
+	p.lines("description", pu.Description)
 	switch pu.Category {
 	case CategoryService, CategoryMarketing, CategoryProfiling:
 	default:

@@ -143,18 +143,22 @@ func (c *Customer) Validate(now time.Time) error {
 	if c.Erased {
 		return nil // an erased record holds no personal data left to check
 	}
-	checkText := func(field, v string, max int) {
+	checkText := func(field, v string, max int, lines bool) {
 		if !utf8.ValidString(v) {
 			p.add(field, "is not valid UTF-8 text")
 		} else if utf8.RuneCountInString(v) > max {
 			p.add(field, "is longer than %d characters", max)
+		} else {
+			p.control(field, v, lines)
 		}
 	}
-	checkText("first_name", c.FirstName, 100)
-	checkText("last_name", c.LastName, 100)
-	checkText("company", c.Company, 200)
-	checkText("address.street", c.Address.Street, 200)
-	checkText("address.city", c.Address.City, 100)
+	p.plain("salutation", c.Salutation)
+	p.plain("address.postal_code", c.Address.PostalCode)
+	checkText("first_name", c.FirstName, 100, false)
+	checkText("last_name", c.LastName, 100, false)
+	checkText("company", c.Company, 200, false)
+	checkText("address.street", c.Address.Street, 200, true) // "Am Markt 1\nHinterhaus"
+	checkText("address.city", c.Address.City, 100, false)
 	if c.FirstName == "" && c.LastName == "" && c.Company == "" && c.Email == "" && c.Phone == "" && len(c.Sources) == 0 {
 		// An id in a source system identifies a customer too: a purchase log
 		// may know its buyers by nothing else.
@@ -193,24 +197,32 @@ func (c *Customer) Validate(now time.Time) error {
 			p.add("birth_date", "%s is more than 120 years ago", c.BirthDate)
 		}
 	}
-	for k := range c.Attributes {
+	for k, v := range c.Attributes {
 		if !validKey(k) {
 			p.add("attributes", "key %q must be 1–40 letters, digits, '_' or '-'", k)
+		} else {
+			p.plain("attributes."+k, v)
 		}
 	}
-	for k := range c.Preferences {
+	for k, v := range c.Preferences {
 		if !validKey(k) {
 			p.add("preferences", "key %q must be 1–40 letters, digits, '_' or '-'", k)
+		} else {
+			p.plain("preferences."+k, v)
 		}
 	}
 	for _, t := range c.Tags {
 		if strings.TrimSpace(t) == "" || len(t) > 40 || strings.ContainsAny(t, ",\x00") {
 			p.add("tags", "tag %q must be 1–40 characters without commas", t)
+		} else {
+			p.plain("tags", t)
 		}
 	}
 	for _, s := range c.Sources {
 		if !validSlug(s.Source) || s.ExternalID == "" || len(s.ExternalID) > 100 {
 			p.add("sources", "source id %s:%s needs a slug source and an id of 1–100 characters", s.Source, s.ExternalID)
+		} else {
+			p.plain("sources."+s.Source, s.ExternalID)
 		}
 	}
 	return p.err()

@@ -164,9 +164,13 @@ func (e *ConsentEvent) Validate(now time.Time) error {
 	}
 	if len(e.Source) > 200 || !utf8.ValidString(e.Source) {
 		p.add("source", "must be valid text of at most 200 characters")
+	} else {
+		p.plain("source", e.Source)
 	}
 	if len(e.TextVersion) > 100 {
 		p.add("text_version", "is longer than 100 characters")
+	} else {
+		p.plain("text_version", e.TextVersion)
 	}
 	return p.err()
 }
@@ -183,6 +187,8 @@ func ValidateEvidence(ev Evidence) error {
 		}
 		if !utf8.ValidString(v) {
 			p.add("evidence."+k, "is not valid UTF-8 text")
+		} else {
+			p.lines("evidence."+k, v)
 		}
 	}
 	return p.err()
@@ -274,6 +280,8 @@ func (i *Interaction) Validate(now time.Time) error {
 	}
 	if len(i.Note) > 1000 {
 		p.add("note", "is longer than 1000 characters")
+	} else {
+		p.lines("note", i.Note)
 	}
 	return p.err()
 }
@@ -313,7 +321,10 @@ func (pu *Purchase) Validate(now time.Time) error {
 		p.add("order_id", "is empty")
 	} else if len(pu.OrderID) > 100 {
 		p.add("order_id", "is longer than 100 characters")
+	} else {
+		p.plain("order_id", pu.OrderID)
 	}
+	p.plain("source", pu.Source)
 	if pu.At.IsZero() {
 		p.add("at", "is not set")
 	} else if pu.At.After(now.Add(MaxClockSkew)) {
@@ -332,6 +343,8 @@ func (pu *Purchase) Validate(now time.Time) error {
 		if it.UnitPrice < 0 {
 			p.add(fmt.Sprintf("items[%d].unit_price", i), "must not be negative")
 		}
+		p.plain(fmt.Sprintf("items[%d].sku", i), it.SKU)
+		p.plain(fmt.Sprintf("items[%d].name", i), it.Name)
 	}
 	return p.err()
 }

@@ -130,7 +130,9 @@ type exitError struct {
 
 func (e exitError) Error() string { return e.msg }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine puts a message on one line, any control character left (from a
+// value quoted in it) shown as the replacement character.
+func oneLine(s string) string { return cell(strings.Join(strings.Fields(s), " ")) }
 
 func addGlobalFlags(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&e.dbPath, "db", e.dbPath, "store file (default $KARTON_DB, else the XDG data directory)")

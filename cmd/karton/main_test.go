@@ -130,3 +130,30 @@ func TestMaxPositional(t *testing.T) {
 		assert.Equal(t, want, maxPositional(args), args)
 	}
 }
+
+func TestTableCellsAreSafeForTheTerminal(t *testing.T) {
+	for in, want := range map[string]string{
+		"Anna":                      "Anna",
+		"Am Markt 1\nHinterhaus":    "Am Markt 1 / Hinterhaus",
+		"Am Markt 1\r\nHinterhaus":  "Am Markt 1 / Hinterhaus",
+		"a\tb":                      "a b",
+		"\x1b]0;pwned\a\x1b[31mRED": "\uFFFD]0;pwned\uFFFD\uFFFD[31mRED",
+		"csi\u009b2J":               "csi\uFFFD2J",
+	} {
+		assert.Equal(t, want, cell(in), "%q", in)
+	}
+	var out bytes.Buffer
+	require.NoError(t, table(&out, []string{"NAME"}, [][]string{{"\x1b[2Jx"}}))
+	assert.NotContains(t, out.String(), "\x1b")
+}
+
+// A name with an escape sequence is refused with the field named, and
+// nothing is created.
+func TestCustomerAddRefusesControlCharacters(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	code, _, stderr := karton(t, "--db", db, "customer", "add", "--email", "esc@example.de", "--first-name", "\x1b]0;pwned\a\x1b[31mRED")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "first_name contains the control character U+001B (escape)")
+	code, _, _ = karton(t, "--db", db, "customer", "show", "esc@example.de")
+	assert.Equal(t, 1, code, "nothing was created")
+}

@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
+	"unicode"
 )
 
 // jsonFlag declares --json on a command.
@@ -34,9 +36,28 @@ func table(w io.Writer, header []string, rows [][]string) error {
 			if i > 0 {
 				fmt.Fprint(tw, "\t")
 			}
-			fmt.Fprint(tw, c)
+			fmt.Fprint(tw, cell(c))
 		}
 		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
+}
+
+// cell makes a value fit one table cell and safe for the terminal: a line
+// break becomes " / " (an address's second line), a tab a space, and any
+// other control character (an escape sequence in data written before
+// Karton refused them) the replacement character.
+func cell(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return '\uFFFD'
+		}
+		return r
+	}, strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", " / "))
 }

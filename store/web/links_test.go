@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -334,4 +335,15 @@ func TestClickRedirectsOnlyToRegisteredTargets(t *testing.T) {
 	// Whatever else the request carries, only the registered link is a target.
 	resp, _ = do(t, http.MethodGet, u+"?to=https://evil.example.com/&url=https://evil.example.com/", "", nil)
 	assert.Equal(t, f.links[1], resp.Header.Get("Location"))
+}
+
+// A control character in the User-Agent header (HTTP allows a tab; a
+// client may send worse) is not stored: evidence refuses control
+// characters, and the person's click must still count.
+func TestLinkEvidenceDropsControlCharacters(t *testing.T) {
+	req := httptest.NewRequest(http.MethodPost, "/doi/x", nil)
+	req.Header.Set("User-Agent", "Odd\x01Agent\x1b[31m/1.0\tx")
+	ev := (&Server{}).linkEvidence(req, "tok", "click")
+	assert.Equal(t, "Odd?Agent?[31m/1.0?x", ev["user_agent"])
+	assert.NoError(t, model.ValidateEvidence(ev))
 }

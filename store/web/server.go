@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"karton/model"
@@ -299,7 +300,14 @@ func (s *Server) clientIP(r *http.Request) string {
 
 // linkEvidence is what a click on a link proves.
 func (s *Server) linkEvidence(r *http.Request, token, method string) model.Evidence {
-	ua := strings.ToValidUTF8(r.UserAgent(), "?")
+	// Evidence refuses control characters; a client's odd header must not
+	// cost the person their confirmation.
+	ua := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(r.UserAgent(), "?"))
 	if len(ua) > maxUserAgent {
 		ua = ua[:maxUserAgent]
 		for !utf8.ValidString(ua) {
