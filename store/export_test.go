@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -69,4 +71,55 @@ func TestExportEveryEntityAsCSVAndJSONLines(t *testing.T) {
 	assert.ErrorAs(t, err, &pe)
 	_, err = f.s.Export(context.Background(), admin, ExportCustomers, "xlsx", &buf)
 	assert.ErrorContains(t, err, "csv or jsonl")
+}
+
+// CustomerSummary reads the latest limit interactions and purchases and
+// says whether more are left; without a limit it reads them all, across
+// the thousand-record pages it reads in.
+func TestCustomerSummaryLimits(t *testing.T) {
+	s, _ := openTest(t)
+	cid := addCustomer(t, s, model.Customer{Type: model.Consumer, Email: "lim@example.de"})
+	add := func(n int) {
+		require.NoError(t, s.Update(admin, func(tx *Tx) error {
+			for i := range n {
+				at := testNow.Add(-time.Duration(i+1) * time.Minute)
+				if err := tx.AddInteraction(&model.Interaction{CustomerID: cid, Kind: model.InteractionReplied, Channel: model.KindEmail, At: at}); err != nil {
+					return err
+				}
+				if err := tx.AddPurchase(&model.Purchase{CustomerID: cid, OrderID: fmt.Sprintf("o-%d-%d", n, i), At: at, Amount: 100}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	}
+	summary := func(limit int) CustomerSummary {
+		var sum CustomerSummary
+		require.NoError(t, s.View(admin, func(r *Reader) (err error) {
+			sum, err = r.CustomerSummary(cid, limit)
+			return err
+		}))
+		return sum
+	}
+	add(10)
+	sum := summary(10)
+	assert.Len(t, sum.Interactions, 10)
+	assert.Len(t, sum.Purchases, 10)
+	assert.False(t, sum.MoreInteractions, "exactly the limit: nothing left")
+	assert.False(t, sum.MorePurchases)
+
+	add(1100)
+	sum = summary(10)
+	assert.Len(t, sum.Interactions, 10)
+	assert.True(t, sum.MoreInteractions)
+	assert.True(t, sum.MorePurchases)
+	assert.True(t, sum.Interactions[0].At.After(sum.Interactions[9].At), "newest first")
+
+	sum = summary(0)
+	assert.Len(t, sum.Interactions, 1110)
+	assert.Len(t, sum.Purchases, 1110)
+	assert.False(t, sum.MoreInteractions)
+	sum = summary(1005)
+	assert.Len(t, sum.Interactions, 1005, "a limit across the page size")
+	assert.True(t, sum.MoreInteractions)
 }

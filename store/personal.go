@@ -120,58 +120,58 @@ func (r *Reader) CustomerSummary(cid model.CustomerID, limit int) (CustomerSumma
 			sum.CurrentState = append(sum.CurrentState, ScopeDecision{sc.Channel, names[sc.Purpose], sc.Allow(), sc.Reason, sc.EventID, sc.LastContact})
 		}
 	}
-	// page is how many to read next: up to 1000 at a time, and no more
-	// than the limit leaves.
-	page := func(have int) int {
-		if limit <= 0 {
-			return 1000
-		}
-		return min(1000, limit-have)
+	sum.MoreInteractions, err = readNewestFirst(limit, func(before []byte, n int) ([]model.Interaction, []byte, error) {
+		return r.Interactions(cid, before, n)
+	}, func(i *model.Interaction) { sum.Interactions = append(sum.Interactions, interactionRecord(i)) })
+	if err != nil {
+		return sum, err
 	}
-	for before := []byte(nil); ; {
-		got, next, err := r.Interactions(cid, before, page(len(sum.Interactions)))
-		if err != nil {
-			return sum, err
+	sum.MorePurchases, err = readNewestFirst(limit, func(before []byte, n int) ([]model.Purchase, []byte, error) {
+		return r.Purchases(cid, before, n)
+	}, func(p *model.Purchase) {
+		rec := purchaseRecord(p)
+		for _, it := range p.Items {
+			rec.Lines = append(rec.Lines, PurchaseLine{SKU: it.SKU, Name: it.Name, Quantity: it.Quantity, UnitPrice: money(it.UnitPrice)})
 		}
-		for i := range got {
-			sum.Interactions = append(sum.Interactions, interactionRecord(&got[i]))
-		}
-		if next == nil {
-			break
-		}
-		if page(len(sum.Interactions)) == 0 {
-			sum.MoreInteractions = true
-			break
-		}
-		before = next
-	}
-	for before := []byte(nil); ; {
-		got, next, err := r.Purchases(cid, before, page(len(sum.Purchases)))
-		if err != nil {
-			return sum, err
-		}
-		for i := range got {
-			p := &got[i]
-			rec := purchaseRecord(p)
-			for _, it := range p.Items {
-				rec.Lines = append(rec.Lines, PurchaseLine{SKU: it.SKU, Name: it.Name, Quantity: it.Quantity, UnitPrice: money(it.UnitPrice)})
-			}
-			sum.Purchases = append(sum.Purchases, rec)
-		}
-		if next == nil {
-			break
-		}
-		if page(len(sum.Purchases)) == 0 {
-			sum.MorePurchases = true
-			break
-		}
-		before = next
+		sum.Purchases = append(sum.Purchases, rec)
+	})
+	if err != nil {
+		return sum, err
 	}
 	sum.Consents = nonNil(sum.Consents)
 	sum.CurrentState = nonNil(sum.CurrentState)
 	sum.Interactions = nonNil(sum.Interactions)
 	sum.Purchases = nonNil(sum.Purchases)
 	return sum, nil
+}
+
+// readNewestFirst pages through a customer's listing (Reader.Interactions
+// or Purchases), a thousand at a time, handing each record to add: all of
+// them if limit <= 0, else the first limit. more says that records beyond
+// the limit were left.
+func readNewestFirst[T any](limit int, page func(before []byte, n int) ([]T, []byte, error), add func(*T)) (more bool, err error) {
+	read := 0
+	for before := []byte(nil); ; {
+		n := 1000
+		if limit > 0 {
+			n = min(n, limit-read)
+		}
+		got, next, err := page(before, n)
+		if err != nil {
+			return false, err
+		}
+		for i := range got {
+			add(&got[i])
+		}
+		read += len(got)
+		if next == nil {
+			return false, nil
+		}
+		if limit > 0 && read >= limit {
+			return true, nil
+		}
+		before = next
+	}
 }
 
 // CustomerRecord is c as `karton export customers` writes it, with the
