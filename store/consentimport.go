@@ -59,6 +59,10 @@ type ImportReport struct {
 	CustomersCreated int         `json:"customers_created"`
 	Rejected         int         `json:"rejected"`
 	Rejections       []Rejection `json:"rejections"`
+	// DoneThrough is the last line of the batches committed so far: when
+	// an import fails midway (an unreadable file, a full disk), the lines
+	// up to it are in the store and the rest are not.
+	DoneThrough int `json:"-"`
 }
 
 // errDryRun rolls a dry-run batch back after it did all its checks.
@@ -136,8 +140,7 @@ func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun 
 		return rep, err
 	}
 	hash := sha256.New()
-	sc := bufio.NewScanner(io.TeeReader(r, hash))
-	sc.Buffer(make([]byte, 0, 64<<10), maxLineBytes)
+	lr := lineReader{bufio.NewReaderSize(io.TeeReader(r, hash), maxLineBytes+2)}
 	var purposes map[string]model.PurposeID
 	if err := s.View(by, func(rd *Reader) error {
 		if chunkLines <= 0 {
@@ -163,13 +166,21 @@ func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun 
 	)
 	for eof := false; !eof; {
 		chunk.reset()
+		var long []Rejection // lines too long to be events
 		for chunk.len() < chunkLines {
-			if !sc.Scan() {
+			raw, tooLong, err := lr.next()
+			if err == io.EOF {
 				eof = true
 				break
 			}
+			if err != nil {
+				return rep, fmt.Errorf("read %s after line %d: %w", name, lineNo, err)
+			}
 			lineNo++
-			raw := sc.Bytes()
+			if tooLong {
+				long = append(long, Rejection{lineNo, fmt.Sprintf("the line is longer than %d KiB (evidence is capped at %d KiB); one event a line", maxLineBytes>>10, model.MaxEvidenceBytes>>10)})
+				continue
+			}
 			if lineNo == 1 {
 				raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")) // a byte order mark, as spreadsheet tools write
 			}
@@ -178,14 +189,11 @@ func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun 
 			}
 		}
 		if eof {
-			if err := sc.Err(); err != nil {
-				if errors.Is(err, bufio.ErrTooLong) {
-					return rep, fmt.Errorf("line %d is longer than %d KiB; is this a JSON Lines file?", lineNo+1, maxLineBytes>>10)
-				}
-				return rep, fmt.Errorf("read %s: %w", name, err)
-			}
 			rep.SHA256 = hex.EncodeToString(hash.Sum(nil))
 		}
+		rep.Read += len(long)
+		rep.Rejected += len(long)
+		rep.Rejections = append(rep.Rejections, long...)
 		rep.Read += chunk.len()
 		var rejected []Rejection
 		batch, rejected = chunk.parse(purposes, batch[:0])
@@ -196,6 +204,9 @@ func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun 
 		}
 		if err := s.writeConsentBatch(by, batch, &rep, dryRun, eof, dryCreated); err != nil {
 			return rep, err
+		}
+		if !dryRun {
+			rep.DoneThrough = lineNo
 		}
 	}
 	sortRejections(rep.Rejections)
@@ -332,8 +343,32 @@ func (t *Tx) prefetchConsentCustomers(batch []parsedConsent) *customerPrefetch {
 	})
 }
 
+// lineReader reads the lines of an import. A line longer than
+// maxLineBytes is skipped to its end and reported, so that it is a
+// rejected line like any other rather than the end of the import.
+type lineReader struct{ br *bufio.Reader }
+
+// next returns the next line (valid until the next call), or tooLong and
+// no bytes for a line over the cap; io.EOF after the last line.
+func (l *lineReader) next() (line []byte, tooLong bool, err error) {
+	line, err = l.br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = l.br.ReadSlice('\n')
+		}
+		if err == io.EOF {
+			err = nil // the long line was the last; the next call says so
+		}
+		return nil, true, err
+	}
+	if err == io.EOF && len(line) > 0 {
+		return line, false, nil // the last line, without a line break
+	}
+	return line, false, err
+}
+
 // lineChunk holds the non-empty lines of one batch, copied into one
-// buffer (the scanner reuses its own).
+// buffer (the reader reuses its own).
 type lineChunk struct {
 	buf   []byte
 	ends  []int // end of each line in buf

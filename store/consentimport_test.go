@@ -2,9 +2,12 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
@@ -411,15 +414,32 @@ func TestConsentImportDryRunWritesNothing(t *testing.T) {
 	assert.Equal(t, dry, real, "a dry run reports what the import does")
 }
 
+// A line over the cap is a rejected line like any other: the lines around
+// it are read and written, in whichever batch it falls, and a long last
+// line without a line break is reported too.
 func TestConsentImportRejectsOverlongLines(t *testing.T) {
 	s := newImportStore(t)
-	data := `{"customer":1,"channel":"email","purpose":"service","kind":"opt_in","at":"2025-01-01T10:00:00Z"}` + "\n" +
-		`{"customer":1,"source":"` + strings.Repeat("x", maxLineBytes) + `"}` + "\n"
-	before := dumpBuckets(t, s)
-	_, err := s.ImportConsents(admin, "t.jsonl", strings.NewReader(data), false)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "line 2 is longer than")
-	assert.Equal(t, before, dumpBuckets(t, s), "nothing of a file that cannot be read is written")
+	ok := `{"customer":1,"channel":"email","purpose":"service","kind":"opt_in","at":"2025-01-01T10:00:00Z"}`
+	long := `{"customer":1,"source":"` + strings.Repeat("x", maxLineBytes) + `"}`
+	data := ok + "\n" + long + "\n" + ok + "\n" + ok + "\n" + long
+	rep, err := s.importConsents(admin, "t.jsonl", strings.NewReader(data), false, 2)
+	require.NoError(t, err)
+	assert.Equal(t, 5, rep.Read)
+	assert.Equal(t, 3, rep.Written)
+	require.Len(t, rep.Rejections, 2)
+	for i, line := range []int{2, 5} {
+		assert.Equal(t, line, rep.Rejections[i].Line)
+		assert.Contains(t, rep.Rejections[i].Reason, "the line is longer than 64 KiB")
+	}
+	sum := sha256.Sum256([]byte(data))
+	assert.Equal(t, hex.EncodeToString(sum[:]), rep.SHA256, "every byte was read")
+
+	// A line just under the cap is read (and judged on its fields).
+	under := `{"customer":1,"source":"` + strings.Repeat("x", maxLineBytes-40) + `"}`
+	rep, err = s.ImportConsents(admin, "t.jsonl", strings.NewReader(under+"\r\n"), false)
+	require.NoError(t, err)
+	require.Len(t, rep.Rejections, 1)
+	assert.NotContains(t, rep.Rejections[0].Reason, "longer than")
 }
 
 func TestConsentImportNeedsPermission(t *testing.T) {
@@ -511,4 +531,34 @@ func TestConsentImportLenientForms(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, rep.Rejections)
 	assert.Equal(t, 2, rep.Written)
+}
+
+// failingReader returns its data, then an error instead of the end.
+type failingReader struct{ r io.Reader }
+
+func (f failingReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err == io.EOF {
+		return n, errors.New("disk read error")
+	}
+	return n, err
+}
+
+// An import that fails midway says through which line the store holds it:
+// the batches before the failure are committed, nothing after.
+func TestConsentImportFailingMidwaySaysWhereItStopped(t *testing.T) {
+	s := newImportStore(t)
+	ok := `{"customer":1,"channel":"email","purpose":"service","kind":"opt_in","at":"2025-01-01T10:00:00Z"}` + "\n"
+	rep, err := s.importConsents(admin, "t.jsonl", failingReader{strings.NewReader(strings.Repeat(ok, 5))}, false, 2)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "disk read error")
+	assert.Equal(t, 4, rep.DoneThrough, "two batches of two lines")
+	assert.Equal(t, 4, rep.Written)
+	var n int
+	require.NoError(t, s.View(admin, func(r *Reader) error {
+		evs, err := r.ConsentHistory(1)
+		n = len(evs)
+		return err
+	}))
+	assert.Equal(t, 4, n, "the fifth line was read but not written")
 }
