@@ -59,11 +59,22 @@ type ImportReport struct {
 	CustomersCreated int         `json:"customers_created"`
 	Rejected         int         `json:"rejected"`
 	Rejections       []Rejection `json:"rejections"`
-	// DoneThrough is the last line of the batches committed so far: when
-	// an import fails midway (an unreadable file, a full disk), the lines
-	// up to it are in the store and the rest are not.
-	DoneThrough int `json:"-"`
 }
+
+// PartialImportError is an import that failed after some of its batches
+// were committed (an unreadable file, a full disk): the lines through
+// Through are in the store, Written events of them, and the rest are not.
+type PartialImportError struct {
+	Err     error
+	Through int
+	Written int
+}
+
+func (e *PartialImportError) Error() string {
+	return fmt.Sprintf("%v; lines 1–%d were imported before it (%d events written) and stay: import the file from line %d on", e.Err, e.Through, e.Written, e.Through+1)
+}
+
+func (e *PartialImportError) Unwrap() error { return e.Err }
 
 // errDryRun rolls a dry-run batch back after it did all its checks.
 var errDryRun = errors.New("dry run")
@@ -163,7 +174,16 @@ func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun 
 		// created customers for: rolled back, they are created again, but
 		// the import would create them once.
 		dryCreated = map[string]bool{}
+		// done is the last line of the batches committed so far.
+		done int
 	)
+	// partial names what stays of an import that fails midway.
+	partial := func(err error) error {
+		if done == 0 {
+			return err
+		}
+		return &PartialImportError{Err: err, Through: done, Written: rep.Written}
+	}
 	for eof := false; !eof; {
 		chunk.reset()
 		var long []Rejection // lines too long to be events
@@ -174,7 +194,7 @@ func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun 
 				break
 			}
 			if err != nil {
-				return rep, fmt.Errorf("read %s after line %d: %w", name, lineNo, err)
+				return rep, partial(fmt.Errorf("read %s after line %d: %w", name, lineNo, err))
 			}
 			lineNo++
 			if tooLong {
@@ -203,10 +223,10 @@ func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun 
 			continue
 		}
 		if err := s.writeConsentBatch(by, batch, &rep, dryRun, eof, dryCreated); err != nil {
-			return rep, err
+			return rep, partial(err)
 		}
 		if !dryRun {
-			rep.DoneThrough = lineNo
+			done = lineNo
 		}
 	}
 	sortRejections(rep.Rejections)

@@ -550,9 +550,11 @@ func TestConsentImportFailingMidwaySaysWhereItStopped(t *testing.T) {
 	s := newImportStore(t)
 	ok := `{"customer":1,"channel":"email","purpose":"service","kind":"opt_in","at":"2025-01-01T10:00:00Z"}` + "\n"
 	rep, err := s.importConsents(admin, "t.jsonl", failingReader{strings.NewReader(strings.Repeat(ok, 5))}, false, 2)
-	require.Error(t, err)
+	var pe *PartialImportError
+	require.ErrorAs(t, err, &pe)
 	assert.Contains(t, err.Error(), "disk read error")
-	assert.Equal(t, 4, rep.DoneThrough, "two batches of two lines")
+	assert.Contains(t, err.Error(), "lines 1–4 were imported before it (4 events written) and stay: import the file from line 5 on")
+	assert.Equal(t, 4, pe.Through, "two batches of two lines")
 	assert.Equal(t, 4, rep.Written)
 	var n int
 	require.NoError(t, s.View(admin, func(r *Reader) error {

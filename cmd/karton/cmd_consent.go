@@ -316,9 +316,6 @@ func consentImportCmd(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		rep, err := st.ImportConsents(e.actor, filepath.Base(args[0]), f, *dryRun)
-		if err != nil && rep.DoneThrough > 0 {
-			return fmt.Errorf("%w; lines 1–%d were imported before it (%d events written) and stay: import the file from line %d on", err, rep.DoneThrough, rep.Written, rep.DoneThrough+1)
-		}
 		if err != nil {
 			return err
 		}
