@@ -327,8 +327,12 @@ func consentImportCmd(fs *flag.FlagSet) runFunc {
 			verb = "dry run: would import"
 		}
 		fmt.Fprintf(e.stdout, "%s %d of %d events (%d new customers), %d rejected\n", verb, rep.Written, rep.Read, rep.CustomersCreated, rep.Rejected)
-		for _, r := range rep.Rejections {
+		const shown = 100
+		for _, r := range rep.Rejections[:min(len(rep.Rejections), shown)] {
 			fmt.Fprintf(e.stdout, "  line %d: %s\n", r.Line, r.Reason)
+		}
+		if n := len(rep.Rejections) - shown; n > 0 {
+			fmt.Fprintf(e.stdout, "  … and %d more (--json lists every one)\n", n)
 		}
 		return nil
 	}

@@ -242,3 +242,20 @@ func TestConsentRecordSaysWhetherSuppressionStays(t *testing.T) {
 	assert.NotContains(t, out, "suppress")
 	assert.NotContains(t, mustRun(t, "--db", db, "customer", "show", "2"), "suppressed")
 }
+
+// A file that is not JSON Lines at all gets a readable report: the first
+// hundred rejections and how many more --json lists.
+func TestConsentImportReportIsReadableForAFileOfGarbage(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	mustRun(t, "--db", db, "purpose", "add", "newsletter", "--category", "marketing")
+	file := filepath.Join(t.TempDir(), "garbage.jsonl")
+	require.NoError(t, os.WriteFile(file, []byte(strings.Repeat("PK\x03\x04 not json\n", 250)), 0o644))
+	out := mustRun(t, "--db", db, "consent", "import", file)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	assert.Equal(t, "imported 0 of 250 events (0 new customers), 250 rejected", lines[0])
+	assert.Len(t, lines, 1+100+1)
+	assert.Equal(t, "  … and 150 more (--json lists every one)", lines[len(lines)-1])
+	var rep struct{ Rejections []any }
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--db", db, "consent", "import", file, "--json")), &rep))
+	assert.Len(t, rep.Rejections, 250)
+}
