@@ -167,6 +167,9 @@ func parsePairs(s string) (map[string]string, error) {
 		if m == nil {
 			m = map[string]string{}
 		}
+		if _, twice := m[k]; twice {
+			return nil, fmt.Errorf("%q is given twice; give each key once", k)
+		}
 		m[k] = v
 	}
 	return m, nil
