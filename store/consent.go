@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -281,7 +282,7 @@ func (t *Tx) flushConsentState() error {
 			if len(events) == 0 && (dirty.all || len(old.Scopes) != full || t.recount) {
 				// No consent history (every new customer): the decisions
 				// follow from a few facts and are shared.
-				if err := t.putPlainState(b, old, isShared, &in, &plain); err != nil {
+				if err := t.putPlainState(b, old, isShared, !cached, &in, &plain); err != nil {
 					return err
 				}
 				continue
@@ -332,7 +333,17 @@ func (t *Tx) flushConsentState() error {
 		if t.states == nil {
 			t.states = make(map[model.CustomerID]*ConsentState)
 		}
+		if !cached && sameScopes(old.Scopes, next.Scopes) {
+			// Nothing changed (a refresh, an event without effect): the
+			// stored record stands, which spares the commit a page. (A
+			// cached projection may differ from the stored one: NoteContact
+			// changes it in place.)
+			next.ComputedAt = old.ComputedAt
+			t.states[cid] = next
+			continue
+		}
 		t.states[cid] = next
+		t.projectionsWritten++
 		if err := b.Put(u64(uint64(cid)), t.keep(encodeConsentState(next))); err != nil {
 			return err
 		}
@@ -340,6 +351,14 @@ func (t *Tx) flushConsentState() error {
 	plain.settle(t)
 	t.consentDirty = nil
 	return nil
+}
+
+// sameScopes reports whether two projections decide every scope alike,
+// from the same event, with the same last contact.
+func sameScopes(a, b []ScopeState) bool {
+	return slices.EqualFunc(a, b, func(x, y ScopeState) bool {
+		return x.Channel == y.Channel && x.Purpose == y.Purpose && x.Reason == y.Reason && x.EventID == y.EventID && x.LastContact.Equal(y.LastContact)
+	})
 }
 
 // CheckInput asks for one decision. Zero At means now; zero KnownAt means
@@ -580,13 +599,88 @@ func (s *Store) RebuildConsentState(by model.Actor) (int, error) {
 	if err := by.Require(model.PermAdminister, "rebuild the consent projection"); err != nil {
 		return 0, err
 	}
+	n, _, err := s.recomputeConsentStates(context.Background(), by, true)
+	return n, err
+}
+
+// RefreshConsentState re-decides every customer's projection "now" and
+// moves the reach counters by what changed, in batches. Decisions change
+// with the passing of time alone (a consent going stale, a minor turning
+// 16), which no event marks: without a refresh, the projection and the
+// reach counts tell what was true when the customer last changed. Karton
+// runs it once a day while the cockpit or the server is open
+// (RefreshConsentStateEvery); unchanged projections are not written.
+// Returns the customers looked at and the projections that changed; when
+// ctx ends it stops between batches.
+func (s *Store) RefreshConsentState(ctx context.Context, by model.Actor) (customers, changed int, err error) {
+	if err := by.Require(model.PermEditCustomers, "refresh the consent projection"); err != nil {
+		return 0, 0, err
+	}
+	customers, changed, err = s.recomputeConsentStates(ctx, by, false)
+	if err != nil {
+		return customers, changed, err
+	}
+	err = s.Update(by, func(t *Tx) error {
+		return t.tx.Bucket(bMeta).Put(metaConsentRefreshed, u64(uint64(t.now.UnixNano())))
+	})
+	return customers, changed, err
+}
+
+// metaConsentRefreshed holds when RefreshConsentState last finished.
+var metaConsentRefreshed = []byte("consent_refreshed")
+
+// ConsentRefreshedAt is when the projection was last refreshed (zero if
+// never).
+func (r *Reader) ConsentRefreshedAt() time.Time {
+	v := r.tx.Bucket(bMeta).Get(metaConsentRefreshed)
+	if len(v) != 8 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(readU64(v))).UTC()
+}
+
+// RefreshConsentStateEvery refreshes the projection whenever the last
+// refresh is interval old (at once, if it already is), until ctx ends, and
+// tells done what each refresh did. A failed refresh is tried again an
+// interval later.
+func (s *Store) RefreshConsentStateEvery(ctx context.Context, interval time.Duration, done func(customers, changed int, err error)) {
+	for {
+		var last time.Time
+		_ = s.View(SystemActor, func(r *Reader) error { last = r.ConsentRefreshedAt(); return nil })
+		wait := last.Add(interval).Sub(s.now())
+		if wait <= 0 {
+			customers, changed, err := s.RefreshConsentState(ctx, SystemActor)
+			if ctx.Err() != nil {
+				return
+			}
+			if done != nil {
+				done(customers, changed, err)
+			}
+			wait = interval
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(min(wait, time.Hour)): // the clock may jump: look again within the hour
+		}
+	}
+}
+
+// recomputeConsentStates recomputes every customer's projection in
+// batches of 2000, from scratch (rebuild: the reach counters are reset and
+// every customer is counted again) or as a refresh (the counters move by
+// what changed), until done or ctx ends. It returns the customers done and
+// the projections that changed.
+func (s *Store) recomputeConsentStates(ctx context.Context, by model.Actor, rebuild bool) (customers, changed int, err error) {
 	var after model.CustomerID
-	n := 0
 	for first := true; ; first = false {
+		if err := ctx.Err(); err != nil {
+			return customers, changed, err // between batches: what is done stays consistent
+		}
 		var last model.CustomerID
 		count := 0
 		err := s.Update(by, func(t *Tx) error {
-			if first {
+			if first && rebuild {
 				// Reset the reach counters; every customer is re-added below.
 				c := t.tx.Bucket(bCounters).Cursor()
 				prefix := []byte("reach:")
@@ -600,21 +694,25 @@ func (s *Store) RebuildConsentState(by model.Actor) (int, error) {
 					}
 				}
 			}
-			t.recount = true
+			t.recount = rebuild
 			c := t.tx.Bucket(bCustomers).Cursor()
 			for k, _ := c.Seek(u64(uint64(after) + 1)); k != nil && count < 2000; k, _ = c.Next() {
 				last = model.CustomerID(readU64(k))
 				t.markConsentDirty(last)
 				count++
 			}
+			if err := t.flushConsentState(); err != nil {
+				return err
+			}
+			changed += t.projectionsWritten
 			return nil
 		})
 		if err != nil {
-			return n, err
+			return customers, changed, err
 		}
-		n += count
+		customers += count
 		if count == 0 {
-			return n, nil
+			return customers, changed, nil
 		}
 		after = last
 	}

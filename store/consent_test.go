@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/sha256"
 	"testing"
 	"time"
@@ -326,4 +327,66 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 		v, _ := s.VerifyAudit()
 		assert.EqualValues(t, 6, v.BrokenSeq, v.Reason)
 	})
+}
+
+// Time alone changes decisions: a confirmed opt-in goes stale, a minor
+// turns 16. The projection and the reach counts follow once refreshed, a
+// second refresh changes nothing, and the counts equal a rebuild's.
+func TestRefreshConsentStateFollowsTheClock(t *testing.T) {
+	f := newConsentFixture(t)
+	f.record(t, model.ConsentOptIn, model.KindEmail, testNow.Add(-time.Hour), nil)
+	f.record(t, model.ConsentDOIConfirmed, model.KindEmail, testNow.Add(-time.Hour), nil)
+	// A 15-year-old on the postal list, 16 in a month: no events, so the
+	// projection is decided from the facts alone.
+	teen := addCustomer(t, f.s, model.Customer{LastName: "Jung", BirthDate: model.DateOf(testNow.AddDate(-16, 1, 0)),
+		Address: model.Address{Street: "Hauptstr. 1", PostalCode: "10115", City: "Berlin", Country: "DE"}})
+	state := func(cid model.CustomerID, k model.ChannelKind) model.Reason {
+		var r model.Reason
+		require.NoError(t, f.s.View(admin, func(rd *Reader) error {
+			cs, err := rd.ConsentState(cid)
+			require.NotNil(t, cs)
+			sc, _ := cs.Scope(k, f.newsletter)
+			r = sc.Reason
+			return err
+		}))
+		return r
+	}
+	assert.Equal(t, model.ReasonConsentDOI, state(f.cid, model.KindEmail))
+	assert.Equal(t, model.ReasonMinorNoParentalConsent, state(teen, model.KindPostal))
+	assert.EqualValues(t, 1, f.reach(t, model.KindEmail))
+	assert.EqualValues(t, 0, f.reach(t, model.KindPostal))
+	var at time.Time
+	require.NoError(t, f.s.View(admin, func(r *Reader) error { at = r.ConsentRefreshedAt(); return nil }))
+	assert.True(t, at.IsZero(), "never refreshed")
+
+	f.clock.t = testNow.AddDate(2, 1, 0) // past the 24-month stale window; the teen is 18
+	assert.Equal(t, model.ReasonConsentDOI, state(f.cid, model.KindEmail), "nothing happened to the customer: the projection is as it was")
+	customers, changed, err := f.s.RefreshConsentState(context.Background(), admin)
+	require.NoError(t, err)
+	assert.Equal(t, 2, customers)
+	assert.Equal(t, 2, changed)
+	assert.Equal(t, model.ReasonConsentStale, state(f.cid, model.KindEmail))
+	assert.Equal(t, model.ReasonLegitimateInterest, state(teen, model.KindPostal))
+	assert.EqualValues(t, 0, f.reach(t, model.KindEmail))
+	assert.EqualValues(t, 1, f.reach(t, model.KindPostal))
+	assert.Equal(t, model.ReasonConsentStale, f.check(t, model.KindEmail, time.Time{}, time.Time{}).Reason, "Check agrees")
+	require.NoError(t, f.s.View(admin, func(r *Reader) error { at = r.ConsentRefreshedAt(); return nil }))
+	assert.Equal(t, f.clock.t, at)
+
+	_, changed, err = f.s.RefreshConsentState(context.Background(), admin)
+	require.NoError(t, err)
+	assert.Zero(t, changed, "nothing changed since: nothing is written")
+
+	reach := map[model.ChannelKind]int64{}
+	for _, k := range model.ChannelKinds {
+		reach[k] = f.reach(t, k)
+	}
+	_, err = f.s.RebuildConsentState(admin)
+	require.NoError(t, err)
+	for _, k := range model.ChannelKinds {
+		assert.Equal(t, reach[k], f.reach(t, k), "kind %s: refresh and rebuild agree", k)
+	}
+
+	_, _, err = f.s.RefreshConsentState(context.Background(), model.Actor{Name: "vera", Role: model.RoleViewer, Via: "test"})
+	assert.Error(t, err, "a viewer may not")
 }

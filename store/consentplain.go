@@ -86,8 +86,9 @@ func plainKey(f model.CustomerFacts, in *model.DecisionInput) model.CustomerFact
 // putPlainState writes the projection of a customer without consent
 // events (in.Events is empty, in.Customer set) from the shared decisions,
 // carrying each scope's last use over from old, and moves the reach
-// counters.
-func (t *Tx) putPlainState(b *bolt.Bucket, old *ConsentState, oldShared bool, in *model.DecisionInput, pd *plainDecisions) error {
+// counters. oldStored says that old is what the bucket holds: then an
+// unchanged projection is not written again.
+func (t *Tx) putPlainState(b *bolt.Bucket, old *ConsentState, oldShared, oldStored bool, in *model.DecisionInput, pd *plainDecisions) error {
 	cid := in.Customer.ID
 	key := plainKey(in.Customer, in)
 	e := pd.memo[key]
@@ -143,6 +144,10 @@ func (t *Tx) putPlainState(b *bolt.Bucket, old *ConsentState, oldShared bool, in
 		if !m.used {
 			m.n++
 			delete(t.states, cid)
+			if oldStored && sameScopes(old.Scopes, e.states) {
+				return nil // unchanged (a refresh): the stored record stands
+			}
+			t.projectionsWritten++
 			return b.Put(u64(uint64(cid)), e.encoded)
 		}
 	}
@@ -173,6 +178,10 @@ func (t *Tx) putPlainState(b *bolt.Bucket, old *ConsentState, oldShared bool, in
 	if !used {
 		// A later read in this transaction decodes the record written here.
 		delete(t.states, cid)
+		if oldStored && sameScopes(old.Scopes, e.states) {
+			return nil
+		}
+		t.projectionsWritten++
 		return b.Put(u64(uint64(cid)), e.encoded)
 	}
 	next := &ConsentState{CustomerID: cid, ComputedAt: pd.now, Scopes: make([]ScopeState, len(pd.scopes))}
@@ -185,6 +194,11 @@ func (t *Tx) putPlainState(b *bolt.Bucket, old *ConsentState, oldShared bool, in
 		t.states = make(map[model.CustomerID]*ConsentState)
 	}
 	t.states[cid] = next
+	if oldStored && sameScopes(old.Scopes, next.Scopes) {
+		next.ComputedAt = old.ComputedAt
+		return nil
+	}
+	t.projectionsWritten++
 	return b.Put(u64(uint64(cid)), t.keep(encodeConsentState(next)))
 }
 

@@ -43,7 +43,9 @@ type Tx struct {
 	profiling    []model.PurposeID
 	steps        map[model.StepID]*model.Step
 	recount      bool // RebuildConsentState: counters were reset
-	rollups      map[rollupKey]rollupVal
+	// projectionsWritten counts the projections flushConsentState wrote.
+	projectionsWritten int
+	rollups            map[rollupKey]rollupVal
 
 	// deferConsentPuts (set by ImportConsents) gathers the ledger's
 	// customer-clustered records in consentPuts and writes them in key

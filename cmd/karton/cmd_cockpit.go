@@ -50,16 +50,31 @@ func runCockpit(e *env, args []string) error {
 		worked <- dispatchWorker{st: st, via: "cockpit", notify: p.Send}.run(workCtx)
 	}()
 	go st.TrimEvery(workCtx, trimInterval)
+	// Decisions that change with time alone (a consent going stale) reach
+	// the projection and the reach counts once a day.
+	refreshed := make(chan error, 1)
+	go func() {
+		var last error
+		st.RefreshConsentStateEvery(workCtx, consentRefreshInterval, func(_, _ int, err error) { last = err })
+		refreshed <- last
+	}()
 	_, err = p.Run()
 	stopWork()
 	if werr := <-worked; werr != nil {
 		fmt.Fprintf(e.stderr, "karton: background dispatch: %s\n", oneLine(werr.Error()))
+	}
+	if rerr := <-refreshed; rerr != nil {
+		fmt.Fprintf(e.stderr, "karton: consent refresh: %s (run `karton consent refresh`)\n", oneLine(rerr.Error()))
 	}
 	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("cockpit: %w", err)
 	}
 	return nil
 }
+
+// consentRefreshInterval is how often the cockpit and the server re-decide
+// every projection (store.Store.RefreshConsentState).
+const consentRefreshInterval = 24 * time.Hour
 
 func isTerminal(e *env) bool {
 	in, ok1 := e.stdin.(*os.File)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -297,6 +298,25 @@ func evidenceCell(r store.ConsentRecord, masked bool) string {
 		s = string(runes[:47]) + "…"
 	}
 	return s
+}
+
+func consentRefreshCmd(fs *flag.FlagSet) runFunc {
+	asJSON := jsonFlag(fs)
+	return func(e *env, args []string) error {
+		st, err := e.open()
+		if err != nil {
+			return err
+		}
+		customers, changed, err := st.RefreshConsentState(context.Background(), e.actor)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e.stdout, map[string]int{"customers": customers, "changed": changed})
+		}
+		fmt.Fprintf(e.stdout, "refreshed the consent projection of %d customers: %d changed with the passing of time\n", customers, changed)
+		return nil
+	}
 }
 
 func consentImportCmd(fs *flag.FlagSet) runFunc {

@@ -179,7 +179,17 @@ func runServe(e *env, args []string, f serveFlags) error {
 		},
 		onError: func(err error) { logger.Error("dispatch failed", "err", err) },
 	}
-	services := []func(context.Context) error{worker.run}
+	refresh := func(ctx context.Context) error {
+		st.RefreshConsentStateEvery(ctx, consentRefreshInterval, func(customers, changed int, err error) {
+			if err != nil {
+				logger.Error("consent refresh failed", "err", err)
+				return
+			}
+			logger.Info("consent refreshed", "customers", customers, "changed", changed)
+		})
+		return nil
+	}
+	services := []func(context.Context) error{worker.run, refresh}
 	if rc != nil {
 		services = append(services, rc.serve)
 	}

@@ -57,7 +57,7 @@ func TestJSONOutputsSpeakOneDialect(t *testing.T) {
 		"outbox list", "source list", "user list", "audit verify",
 		"consent check --customer 2 --channel email --purpose newsletter", "consent history --customer 2",
 		"consent record --customer 2 --channel email --purpose offers --kind opt_in --evidence ip=192.0.2.1",
-		"analytics run", "campaign preflight 1",
+		"analytics run", "campaign preflight 1", "consent refresh",
 	} {
 		args := append([]string{"--db", db}, strings.Fields(cmd)...)
 		var v any
