@@ -24,8 +24,8 @@ import (
 // objection notice, i.e. the question "may we contact this person for this
 // purpose on this channel at all?". Decisions that depend on the passing of
 // time (a consent going stale, a minor turning 16) are exact in Check and
-// at launch; the projection catches up when the customer next changes or
-// when it is rebuilt (RebuildConsentState).
+// at launch; the projection catches up when the customer next changes and
+// at the daily refresh (RefreshConsentState).
 
 var bConsentState = []byte("consent_state")
 
