@@ -13,20 +13,39 @@ import (
 	"karton/model"
 )
 
+// The facts decoder skips what it does not need; it must read the same
+// values as the full decoder, for analytics and for the decision table.
 func TestCustomerFactsMatchTheRecord(t *testing.T) {
+	check := func(v []byte) {
+		var c model.Customer
+		require.NoError(t, decodeCustomer(v, &c))
+		var f customerFacts
+		require.NoError(t, decodeCustomerFacts(v, &f))
+		assert.Equal(t, customerFacts{id: c.ID, business: c.Type == model.Business, birth: c.BirthDate, erased: c.Erased,
+			suppressed: c.Suppressed, purchases: c.PurchaseCount, revenue: c.Revenue, first: c.FirstPurchaseAt,
+			last: c.LastPurchaseAt, emailFromPurchase: c.EmailFromPurchase, contactPoints: c.ContactPoints}, f)
+		assert.Equal(t, model.StoredFactsOf(&c, c.ContactPoints), f.decision(), "customer %d", c.ID)
+	}
 	s, _ := openTest(t)
 	loadCustomers(t, s.Update, 0, 30, 30)
 	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bCustomers).ForEach(func(k, v []byte) error {
-			var c model.Customer
-			require.NoError(t, decodeCustomer(v, &c))
-			var f customerFacts
-			require.NoError(t, decodeCustomerFacts(v, &f))
-			assert.Equal(t, customerFacts{id: c.ID, erased: c.Erased, purchases: c.PurchaseCount, revenue: c.Revenue,
-				first: c.FirstPurchaseAt, last: c.LastPurchaseAt}, f)
+			check(v)
 			return nil
 		})
 	}))
+	// Every field set, in turn and together.
+	at := time.Date(2025, 5, 6, 7, 8, 9, 10, time.UTC)
+	full := model.Customer{ID: 7, Type: model.Business, Salutation: "Frau", FirstName: "Jana", LastName: "Meier", Company: "Meier GmbH",
+		Email: "jana@example.de", Phone: "+4915112345678", Address: model.Address{Street: "Am Markt 1\nHinterhaus", PostalCode: "10115", City: "Berlin", Country: "DE"},
+		BirthDate: model.Date{Year: 1990, Month: 4, Day: 1}, Attributes: map[string]string{"tier": "gold", "since": "2020"},
+		Preferences: map[string]string{"language": "de"}, Tags: []string{"vip", "b2b"},
+		Sources:   []model.SourceRef{{Source: "crm", ExternalID: "A-1"}, {Source: "shop", ExternalID: "K-9"}},
+		CreatedAt: at, UpdatedAt: at.Add(time.Hour), Suppressed: true, LastActivityAt: at, PurchaseCount: 3, Revenue: 12345,
+		FirstPurchaseAt: at.Add(-time.Hour), LastPurchaseAt: at, EmailFromPurchase: true, ContactPoints: 5}
+	check(encodeCustomer(nil, &full))
+	check(encodeCustomer(nil, &model.Customer{ID: 8, Type: model.Consumer, LastName: "X"}))
+	check(encodeCustomer(nil, &model.Customer{ID: 9, Type: model.Consumer, Erased: true, ErasedAt: at, FirstPurchaseAt: at}))
 }
 
 // kpiFixture is two channels, a campaign, contacts and purchases.

@@ -158,12 +158,24 @@ func (t *Tx) InsertPurpose(p *model.Purpose) error {
 
 // Purpose returns one purpose.
 func (r *Reader) Purpose(id model.PurposeID) (model.Purpose, error) {
+	if p, ok := r.s.purposes.Load(id); ok {
+		return p.(model.Purpose), nil
+	}
 	var p model.Purpose
 	v := r.tx.Bucket(bPurposes).Get(u64(uint64(id)))
 	if v == nil {
 		return p, notFound("purpose", id.String())
 	}
-	return p, decodePurpose(v, &p)
+	if err := decodePurpose(v, &p); err != nil {
+		return p, err
+	}
+	if !r.tx.Writable() {
+		// Only what a read transaction sees is committed: a purpose a
+		// write transaction inserts may yet be rolled back, and its id
+		// given to another.
+		r.s.purposes.Store(id, p)
+	}
+	return p, nil
 }
 
 // PurposeByName finds a purpose by its slug.

@@ -192,6 +192,13 @@ func (d *decoder) strs() []string {
 	return out
 }
 
+// skipStrs passes over n strings without copying them.
+func (d *decoder) skipStrs(n int) {
+	for range n {
+		d.raw()
+	}
+}
+
 func (d *decoder) strMap() map[string]string {
 	n := d.count()
 	if n == 0 {

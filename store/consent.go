@@ -398,7 +398,7 @@ func (r *Reader) Check(in CheckInput) (CheckResult, error) {
 	if in.KnownAt.IsZero() {
 		in.KnownAt = now
 	}
-	c, err := r.customerRaw(in.Customer)
+	facts, err := r.customerFacts(in.Customer)
 	if err != nil {
 		return CheckResult{}, err
 	}
@@ -425,7 +425,7 @@ func (r *Reader) Check(in CheckInput) (CheckResult, error) {
 	}
 	settings := r.s.Settings()
 	di := model.DecisionInput{
-		Customer: model.StoredFactsOf(c, c.ContactPoints), Channel: in.Channel, Purpose: purpose,
+		Customer: facts, Channel: in.Channel, Purpose: purpose,
 		ProfilingPurposes: profiling, DataCategories: in.DataCategories, CreativeObjectionNotice: !in.WithoutNotice,
 		Events: events, At: in.At, KnownAt: in.KnownAt, Settings: settings,
 	}

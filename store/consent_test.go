@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"testing"
 	"time"
 
@@ -389,4 +390,40 @@ func TestRefreshConsentStateFollowsTheClock(t *testing.T) {
 
 	_, _, err = f.s.RefreshConsentState(context.Background(), model.Actor{Name: "vera", Role: model.RoleViewer, Via: "test"})
 	assert.Error(t, err, "a viewer may not")
+}
+
+// Purposes are cached once committed; one inserted by a transaction that
+// is rolled back is not, and its id read later is the purpose committed
+// under it.
+func TestPurposeCacheHoldsOnlyCommittedPurposes(t *testing.T) {
+	s, _ := openTest(t)
+	var id model.PurposeID
+	err := s.Update(admin, func(tx *Tx) error {
+		p := model.Purpose{Name: "doomed", Category: model.CategoryMarketing}
+		if err := tx.InsertPurpose(&p); err != nil {
+			return err
+		}
+		id = p.ID
+		got, err := tx.Reader().Purpose(id)
+		require.NoError(t, err)
+		assert.Equal(t, "doomed", got.Name)
+		return errors.New("roll back")
+	})
+	require.Error(t, err)
+	require.NoError(t, s.Update(admin, func(tx *Tx) error {
+		p := model.Purpose{Name: "kept", Category: model.CategoryService}
+		if err := tx.InsertPurpose(&p); err != nil {
+			return err
+		}
+		require.Equal(t, id, p.ID, "the id of the rolled-back purpose is given again")
+		return nil
+	}))
+	for range 2 { // read, then from the cache
+		require.NoError(t, s.View(admin, func(r *Reader) error {
+			got, err := r.Purpose(id)
+			require.NoError(t, err)
+			assert.Equal(t, "kept", got.Name)
+			return nil
+		}))
+	}
 }

@@ -48,6 +48,25 @@ func (r *Reader) customerRaw(id model.CustomerID) (*model.Customer, error) {
 	return c, nil
 }
 
+// customerFacts reads what the decision table knows of a customer
+// (model.StoredFactsOf) without decoding the whole record.
+func (r *Reader) customerFacts(id model.CustomerID) (model.CustomerFacts, error) {
+	if r.w != nil {
+		if c, ok := r.w.customers[id]; ok {
+			return model.StoredFactsOf(c.cur, c.cur.ContactPoints), nil
+		}
+	}
+	v := r.tx.Bucket(bCustomers).Get(u64(uint64(id)))
+	if v == nil {
+		return model.CustomerFacts{}, notFound("customer", id.String())
+	}
+	var f customerFacts
+	if err := decodeCustomerFacts(v, &f); err != nil {
+		return model.CustomerFacts{}, err
+	}
+	return f.decision(), nil
+}
+
 // NotFoundError names the record that does not exist.
 type NotFoundError struct {
 	Entity string

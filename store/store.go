@@ -71,6 +71,11 @@ type Store struct {
 
 	// sizes shares segment counts between readers of the same state.
 	sizes sizesMemo
+
+	// purposes caches committed purposes by id (Reader.Purpose): a
+	// purpose is never changed or deleted once committed, and Check reads
+	// one per decision.
+	purposes sync.Map
 }
 
 // Sentinel errors callers may test for with errors.Is.
