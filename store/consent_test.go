@@ -427,3 +427,41 @@ func TestPurposeCacheHoldsOnlyCommittedPurposes(t *testing.T) {
 		}))
 	}
 }
+
+// The history of a scope holds its own events and those covering every
+// scope (an objection), not the events of other channels or purposes.
+func TestConsentHistoryFor(t *testing.T) {
+	f := newConsentFixture(t)
+	emailNews := f.record(t, model.ConsentOptIn, model.KindEmail, testNow.Add(-3*time.Hour), nil)
+	smsNews := f.record(t, model.ConsentOptIn, model.KindSMS, testNow.Add(-2*time.Hour), nil)
+	var objection model.EventID
+	require.NoError(t, f.s.Update(admin, func(tx *Tx) error {
+		e := model.ConsentEvent{CustomerID: f.cid, Kind: model.ConsentObjection, EffectiveAt: testNow.Add(-time.Hour), Source: "test"}
+		err := tx.AppendConsent(&e, nil)
+		objection = e.ID
+		return err
+	}))
+	var emailService model.EventID
+	require.NoError(t, f.s.Update(admin, func(tx *Tx) error {
+		e := model.ConsentEvent{CustomerID: f.cid, Channel: model.KindEmail, PurposeID: f.service, Kind: model.ConsentOptIn, EffectiveAt: testNow, Source: "test"}
+		err := tx.AppendConsent(&e, nil)
+		emailService = e.ID
+		return err
+	}))
+	ids := func(k model.ChannelKind, p model.PurposeID) []model.EventID {
+		var out []model.EventID
+		require.NoError(t, f.s.View(admin, func(r *Reader) error {
+			evs, err := r.ConsentHistoryFor(f.cid, k, p)
+			for _, ev := range evs {
+				out = append(out, ev.ID)
+			}
+			return err
+		}))
+		return out
+	}
+	assert.Equal(t, []model.EventID{emailNews, smsNews, objection, emailService}, ids("", 0))
+	assert.Equal(t, []model.EventID{emailNews, objection}, ids(model.KindEmail, f.newsletter))
+	assert.Equal(t, []model.EventID{emailNews, objection, emailService}, ids(model.KindEmail, 0))
+	assert.Equal(t, []model.EventID{emailNews, smsNews, objection}, ids("", f.newsletter))
+	assert.Equal(t, []model.EventID{objection}, ids(model.KindPhone, f.newsletter))
+}

@@ -277,6 +277,24 @@ func (r *Reader) CustomerView(id model.CustomerID, n int) (CustomerView, error) 
 	return v, err
 }
 
+// ConsentHistoryFor returns the customer's consent events that bear on a
+// scope, in ledger order: those recorded for its channel kind and purpose,
+// and those that cover every channel and purpose (an objection, an
+// erasure). An empty channel kind or a zero purpose matches any.
+func (r *Reader) ConsentHistoryFor(id model.CustomerID, k model.ChannelKind, p model.PurposeID) ([]model.ConsentEvent, error) {
+	all, err := r.ConsentHistory(id)
+	if err != nil || (k == "" && p == 0) {
+		return all, err
+	}
+	out := all[:0]
+	for _, ev := range all {
+		if !ev.Kind.Scoped() || (k == "" || ev.Channel == k) && (p == 0 || ev.PurposeID == p) {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
 // ConsentHistory returns a customer's consent events in ledger order.
 func (r *Reader) ConsentHistory(id model.CustomerID) ([]model.ConsentEvent, error) {
 	var out []model.ConsentEvent

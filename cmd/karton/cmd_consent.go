@@ -213,6 +213,8 @@ func consentCheckCmd(fs *flag.FlagSet) runFunc {
 
 func consentHistoryCmd(fs *flag.FlagSet) runFunc {
 	customer := fs.String("customer", "", "customer id or email address")
+	channel := fs.String("channel", "", "only the events for this channel kind (and those covering every channel)")
+	purpose := fs.String("purpose", "", "only the events for this purpose (and those covering every purpose)")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
 		if *customer == "" {
@@ -226,11 +228,25 @@ func consentHistoryCmd(fs *flag.FlagSet) runFunc {
 		masked := false
 		err = st.View(e.actor, func(r *store.Reader) error {
 			masked = !r.Unmasked()
+			var kind model.ChannelKind
+			if *channel != "" {
+				if kind, err = model.ParseChannelKind(*channel); err != nil {
+					return usagef("--channel: %v", err)
+				}
+			}
+			var pid model.PurposeID
+			if *purpose != "" {
+				p, err := r.PurposeByName(*purpose)
+				if err != nil {
+					return err
+				}
+				pid = p.ID
+			}
 			c, err := r.FindCustomer(*customer)
 			if err != nil {
 				return err
 			}
-			evs, err := r.ConsentHistory(c.ID)
+			evs, err := r.ConsentHistoryFor(c.ID, kind, pid)
 			if err != nil {
 				return err
 			}

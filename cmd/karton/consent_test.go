@@ -259,3 +259,26 @@ func TestConsentImportReportIsReadableForAFileOfGarbage(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--db", db, "consent", "import", file, "--json")), &rep))
 	assert.Len(t, rep.Rejections, 250)
 }
+
+func TestConsentHistoryOfAScope(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	mustRun(t, "--db", db, "purpose", "add", "newsletter", "--category", "marketing")
+	mustRun(t, "--db", db, "purpose", "add", "offers", "--category", "marketing")
+	mustRun(t, "--db", db, "customer", "add", "--email", "jana@example.de", "--phone", "+491701234567")
+	rec := func(args ...string) {
+		mustRun(t, append([]string{"--db", db, "consent", "record", "--customer", "1"}, args...)...)
+	}
+	rec("--channel", "email", "--purpose", "newsletter", "--kind", "opt_in")
+	rec("--channel", "sms", "--purpose", "offers", "--kind", "opt_in")
+	rec("--kind", "objection")
+	out := mustRun(t, "--db", db, "consent", "history", "--customer", "1", "--channel", "email", "--purpose", "newsletter")
+	assert.Contains(t, out, "email/newsletter")
+	assert.Contains(t, out, "all channels and purposes")
+	assert.NotContains(t, out, "sms/offers")
+	code, _, stderr := karton(t, "--db", db, "consent", "history", "--customer", "1", "--channel", "fax")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--channel")
+	code, _, stderr = karton(t, "--db", db, "consent", "history", "--customer", "1", "--purpose", "nope")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `no purpose "nope"`)
+}
