@@ -157,9 +157,13 @@ type ImportBatch struct {
 	// consent events created for themselves (--create-missing).
 	CustomersCreated int `json:"customers_created"`
 	// Suggestions is the number of new merge suggestions the import found.
-	Suggestions int         `json:"suggestions"`
-	Fields      []FieldStat `json:"fields,omitempty"`
-	Rejections  []Rejection `json:"rejections"`
+	Suggestions int `json:"suggestions"`
+	// Suppressed counts the customers this import created or changed
+	// whose email or phone belongs to an erased person: they are kept from
+	// all contact until an opt-in with evidence lifts it.
+	Suppressed int         `json:"suppressed"`
+	Fields     []FieldStat `json:"fields,omitempty"`
+	Rejections []Rejection `json:"rejections"`
 }
 
 // Written is the number of rows that changed the store.
@@ -656,6 +660,9 @@ func (is *ImportSession) customerRow(t *Tx, row *CustomerImportRow) error {
 	}
 	is.rememberKeys(c, ext, alike)
 	is.batch.Created++
+	if c.Suppressed {
+		is.batch.Suppressed++
+	}
 	return nil
 }
 
@@ -763,6 +770,7 @@ func (is *ImportSession) updateCustomer(t *Tx, line int, in *model.Customer, typ
 		is.batch.Unchanged++
 		return nil
 	}
+	wasSuppressed := stored.Suppressed
 	err = t.UpdateCustomer(target, func(c *model.Customer) error {
 		c.Salutation, c.FirstName, c.LastName, c.Company = next.Salutation, next.FirstName, next.LastName, next.Company
 		c.Email, c.Phone, c.Address, c.BirthDate, c.Type = next.Email, next.Phone, next.Address, next.BirthDate, next.Type
@@ -773,6 +781,9 @@ func (is *ImportSession) updateCustomer(t *Tx, line int, in *model.Customer, typ
 		return is.rowError(line, err)
 	}
 	is.remember(t.customers[target].cur, ext)
+	if t.customers[target].cur.Suppressed && !wasSuppressed {
+		is.batch.Suppressed++
+	}
 	if newRef {
 		is.batch.Merged++
 	} else {

@@ -198,6 +198,9 @@ func printBatch(w io.Writer, b store.ImportBatch) {
 	if b.Suggestions > 0 {
 		fmt.Fprintf(w, "; %d merge suggestions (karton merge suggestions)", b.Suggestions)
 	}
+	if b.Suppressed > 0 {
+		fmt.Fprintf(w, "; %d suppressed: their email or phone belongs to an erased person, and no one may contact them until an opt-in with evidence", b.Suppressed)
+	}
 	fmt.Fprintln(w)
 	if b.ID != 0 {
 		fmt.Fprintf(w, "batch %d, status %s, sha256 %s\n", b.ID, b.Status, b.SHA256)

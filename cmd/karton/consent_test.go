@@ -282,3 +282,24 @@ func TestConsentHistoryOfAScope(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, `no purpose "nope"`)
 }
+
+// An import says how many of the customers it created or changed are
+// suppressed because a contact point belongs to an erased person.
+func TestImportCountsSuppressedCustomers(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	mustRun(t, "--db", db, "customer", "add", "--email", "gone@example.de", "--phone", "+491701234567")
+	mustRun(t, "--db", db, "customer", "add", "--email", "other@example.de")
+	mustRun(t, "--db", db, "customer", "erase", "1")
+	file := filepath.Join(t.TempDir(), "c.csv")
+	require.NoError(t, os.WriteFile(file, []byte("email,first_name,phone\n"+
+		"gone@example.de,Back,\n"+ // created, suppressed by its email
+		"other@example.de,Other,+491701234567\n"+ // updated to the erased phone
+		"fresh@example.de,Fresh,\n"), 0o644))
+	var b struct{ Created, Updated, Suppressed int }
+	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--db", db, "import", "customers", file, "--source", "crm", "--json")), &b))
+	assert.Equal(t, 2, b.Created)
+	assert.Equal(t, 1, b.Updated)
+	assert.Equal(t, 2, b.Suppressed)
+	out := mustRun(t, "--db", db, "import", "customers", file, "--source", "crm2", "--dry-run")
+	assert.NotContains(t, out, "suppressed", "nothing new is suppressed by a second import")
+}
