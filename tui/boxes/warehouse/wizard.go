@@ -613,6 +613,9 @@ func (v *wizard) renderDone(w, h int) string {
 		if b.CustomersCreated > 0 || b.Suggestions > 0 {
 			lines = append(lines, fmt.Sprintf("%s customers created · %s merge suggestions (Merges view)", fmtInt(int64(b.CustomersCreated)), fmtInt(int64(b.Suggestions))))
 		}
+		if b.Suppressed > 0 {
+			lines = append(lines, th.Warn.Render(fit(fmt.Sprintf("%s suppressed: their email or phone belongs to an erased person (no contact until an opt-in with evidence)", fmtInt(int64(b.Suppressed))), w)))
+		}
 	}
 	if len(b.Rejections) > 0 {
 		lines = append(lines, "", th.Title.Render("Rejected rows"))
