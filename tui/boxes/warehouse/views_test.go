@@ -152,6 +152,31 @@ func TestImportWizardPreviewDryRunAndRun(t *testing.T) {
 	}))
 }
 
+// The result names the imported customers kept from contact because their
+// email belongs to an erased person.
+func TestImportWizardSaysWhoIsSuppressed(t *testing.T) {
+	s := screentest.EmptyStore(t)
+	require.NoError(t, s.Update(screentest.Admin, func(tx *store.Tx) error {
+		c := model.Customer{Email: "anna.schmidt@example.com", LastName: "Schmidt"}
+		if err := tx.InsertCustomer(&c); err != nil {
+			return err
+		}
+		return tx.EraseCustomer(c.ID)
+	}))
+	b, rec := testBox(t, s, 160, 40)
+	showView(t, b, rec, "import")
+	rec.press(b, "enter")
+	rec.typeText(b, bomFile)
+	rec.press(b, "enter", "enter")
+	rec.typeText(b, "shop")
+	rec.press(b, "enter", "d", "i")
+	w := b.views[b.active].(*wizard)
+	require.Equal(t, stepDone, w.step)
+	require.NoError(t, w.runErr)
+	assert.Equal(t, 1, w.batch.Suppressed)
+	assert.Contains(t, screentest.Plain(b.View()), "1 suppressed: their email or phone belongs to an erased person")
+}
+
 func TestImportWizardNamesAFileItCannotRead(t *testing.T) {
 	s := screentest.EmptyStore(t)
 	b, rec := testBox(t, s, 100, 30)
