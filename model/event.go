@@ -114,6 +114,37 @@ func (e Evidence) Canonical() []byte {
 	return b
 }
 
+// Summary shows the evidence on one line for a table cell: key=value
+// pairs in key order, separated by ", ", any run of white space as one
+// space.
+func (e Evidence) Summary() string {
+	keys := make([]string, 0, len(e))
+	for k := range e {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	pairs := make([]string, len(keys))
+	for i, k := range keys {
+		pairs[i] = k + "=" + strings.Join(strings.Fields(e[k]), " ")
+	}
+	return strings.Join(pairs, ", ")
+}
+
+// EvidenceCell is what a table shows for an event's evidence: its summary;
+// "withheld" for a user who may not see personal data; "erased" where only
+// the hash is left; "-" where there was none.
+func EvidenceCell(hasEvidence, masked bool, e Evidence) string {
+	switch {
+	case !hasEvidence:
+		return "-"
+	case masked:
+		return "withheld"
+	case len(e) == 0:
+		return "erased"
+	}
+	return e.Summary()
+}
+
 // ConsentEvent is one entry of the append-only consent ledger. Its ID is
 // the ledger position.
 type ConsentEvent struct {

@@ -99,3 +99,12 @@ func TestValidateRefusesControlCharacters(t *testing.T) {
 	assert.NoError(t, camp.Validate())
 	assert.True(t, strings.Contains(controlName(0x1b), "escape"))
 }
+
+func TestEvidenceCell(t *testing.T) {
+	ev := Evidence{"ip": "192.0.2.1", "form": "footer  signup\n", "call_ref": "4711"}
+	assert.Equal(t, "call_ref=4711, form=footer signup, ip=192.0.2.1", ev.Summary())
+	assert.Equal(t, ev.Summary(), EvidenceCell(true, false, ev))
+	assert.Equal(t, "withheld", EvidenceCell(true, true, nil))
+	assert.Equal(t, "erased", EvidenceCell(true, false, nil))
+	assert.Equal(t, "-", EvidenceCell(false, false, nil))
+}

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -292,24 +290,10 @@ func consentHistoryCmd(fs *flag.FlagSet) runFunc {
 	}
 }
 
-// evidenceCell shows an event's evidence in the history table: its
-// key=value pairs in key order, cut at 48 characters (--json has them
-// whole); "withheld" for a user who may not see personal data, "erased"
-// where only the hash is left, "-" where there was none.
+// evidenceCell shows an event's evidence in the history table
+// (model.EvidenceCell), cut at 48 characters (--json has it whole).
 func evidenceCell(r store.ConsentRecord, masked bool) string {
-	switch {
-	case r.EvidenceHash == "":
-		return "-"
-	case masked:
-		return "withheld"
-	case len(r.Evidence) == 0:
-		return "erased"
-	}
-	pairs := make([]string, 0, len(r.Evidence))
-	for _, k := range slices.Sorted(maps.Keys(r.Evidence)) {
-		pairs = append(pairs, k+"="+r.Evidence[k])
-	}
-	s := strings.Join(strings.Fields(strings.Join(pairs, ", ")), " ")
+	s := model.EvidenceCell(r.EvidenceHash != "", masked, r.Evidence)
 	if runes := []rune(s); len(runes) > 48 {
 		s = string(runes[:47]) + "…"
 	}

@@ -47,7 +47,7 @@ func newConsentsPane(c *common.Context) *consentsPane {
 		{Title: "source", Width: 10, Flex: 1},
 		{Title: "by", Width: 8},
 		{Title: "id", Width: 6, Align: vtable.AlignRight},
-		{Title: "evidence", Width: 8},
+		{Title: "evidence", Width: 8, Flex: 2},
 	})
 	return p
 }
@@ -112,10 +112,7 @@ func historyCells(d *customerData, e *model.ConsentEvent) []string {
 	if e.Kind.Scoped() {
 		scope = string(e.Channel) + "/" + d.purposeName(e.PurposeID)
 	}
-	ev := ""
-	if e.HasEvidence {
-		ev = "✓ hashed"
-	}
+	ev := model.EvidenceCell(e.HasEvidence, !d.Unmasked, d.Evidence[e.ID])
 	return []string{
 		e.EffectiveAt.UTC().Format("2006-01-02 15:04"),
 		string(e.Kind),

@@ -42,8 +42,10 @@ type customerData struct {
 	// projection, so time-dependent rules such as a stale consent are
 	// exact).
 	Decisions [][]store.CheckResult
-	// History is the consent ledger of the customer, newest first.
-	History []model.ConsentEvent
+	// History is the consent ledger of the customer, newest first, and
+	// Evidence the evidence of its events (none when masked or erased).
+	History  []model.ConsentEvent
+	Evidence map[model.EventID]model.Evidence
 	// Channels names channel ids in the timeline.
 	Channels map[model.ChannelID]string
 	Currency string
@@ -95,6 +97,19 @@ func loadCustomer(s *store.Store, actor model.Actor, id model.CustomerID) (*cust
 		}
 		slices.Reverse(hist)
 		d.History = hist
+		d.Evidence = make(map[model.EventID]model.Evidence)
+		for _, e := range hist {
+			if !e.HasEvidence {
+				continue
+			}
+			ev, err := r.Evidence(e.ID)
+			if err != nil {
+				return err
+			}
+			if ev != nil {
+				d.Evidence[e.ID] = ev
+			}
+		}
 		chans, err := r.Channels()
 		if err != nil {
 			return err
