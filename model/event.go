@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -118,14 +120,9 @@ func (e Evidence) Canonical() []byte {
 // pairs in key order, separated by ", ", any run of white space as one
 // space.
 func (e Evidence) Summary() string {
-	keys := make([]string, 0, len(e))
-	for k := range e {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	pairs := make([]string, len(keys))
-	for i, k := range keys {
-		pairs[i] = k + "=" + strings.Join(strings.Fields(e[k]), " ")
+	pairs := make([]string, 0, len(e))
+	for _, k := range slices.Sorted(maps.Keys(e)) {
+		pairs = append(pairs, k+"="+strings.Join(strings.Fields(e[k]), " "))
 	}
 	return strings.Join(pairs, ", ")
 }
