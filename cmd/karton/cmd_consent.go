@@ -107,7 +107,7 @@ func consentRecordCmd(fs *flag.FlagSet) runFunc {
 		}
 		ev := model.ConsentEvent{Kind: k, Basis: b, EffectiveAt: when, Source: *source, TextVersion: *textVersion}
 		var purposeName string
-		var wasSuppressed bool
+		var wasSuppressed, stillSuppressed bool
 		err = st.Update(e.actor, func(tx *store.Tx) error {
 			r := tx.Reader()
 			if k.Scoped() {
@@ -124,20 +124,19 @@ func consentRecordCmd(fs *flag.FlagSet) runFunc {
 				}
 				ev.CustomerID, wasSuppressed = c.ID, c.Suppressed
 			}
-			return tx.AppendConsent(&ev, model.Evidence(evidence))
-		})
-		if err != nil {
-			return err
-		}
-		stillSuppressed := false
-		if wasSuppressed {
-			if err := st.View(e.actor, func(r *store.Reader) error {
+			if err := tx.AppendConsent(&ev, model.Evidence(evidence)); err != nil {
+				return err
+			}
+			if wasSuppressed {
+				// An opt-in with evidence may have lifted it, in this transaction.
 				c, err := r.Customer(ev.CustomerID)
 				stillSuppressed = c.Suppressed
 				return err
-			}); err != nil {
-				return err
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		if *asJSON {
 			return printJSON(e.stdout, store.NewConsentRecord(&ev, purposeName, model.Evidence(evidence)))
