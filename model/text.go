@@ -27,7 +27,7 @@ func (p *problems) lines(field, v string) { p.control(field, v, true) }
 
 func (p *problems) control(field, v string, lines bool) {
 	if r, ok := ControlRune(v, lines); ok {
-		p.add(field, "contains the control character %s; remove it (terminals would act on it)", controlName(r))
+		p.add(field, "contains the control character %s; text shown on operators' screens may not hold one", controlName(r))
 	}
 }
 
