@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -543,6 +544,15 @@ func (t *Tx) EraseCustomer(cid model.CustomerID) error {
 			return err
 		}
 	}
+	if err := t.eraseActivityText(cid); err != nil {
+		return err
+	}
+	// A suggestion to merge with the erased record can no longer be acted
+	// on, and would tell that someone of the same name lived at that
+	// postcode.
+	if err := t.dropSuggestions(cid); err != nil {
+		return err
+	}
 	before := *cc.cur
 	erased := &model.Customer{
 		ID: cid, Type: before.Type, CreatedAt: before.CreatedAt, UpdatedAt: t.now,
@@ -560,6 +570,69 @@ func (t *Tx) EraseCustomer(cid model.CustomerID) error {
 	}
 	t.change(ChangeCustomer, uint64(cid))
 	return t.Audit("customer.erase", fmt.Sprintf("customer:%d", cid), encodeConsent(nil, &erasure))
+}
+
+// erasedText replaces a connector's error about an erased person's
+// message: it may quote the address it failed at.
+const erasedText = "(removed when the customer was erased)"
+
+// eraseActivityText removes the free text kept about a person's
+// activity: the notes of their interactions (what they wrote in a reply or
+// a chat, what a caller noted) and the connectors' errors about their
+// messages. What happened, when, on which channel and at what value stays,
+// pseudonymous, for the counts and KPIs.
+func (t *Tx) eraseActivityText(cid model.CustomerID) error {
+	b := t.bucket(bInteractions)
+	prefix := u64(uint64(cid))
+	var puts []keyVal
+	var i model.Interaction
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := decodeInteraction(k, v, &i); err != nil {
+			return fmt.Errorf("interaction of customer %d: %w", cid, err)
+		}
+		if i.Note == "" {
+			continue
+		}
+		i.Note = ""
+		puts = append(puts, keyVal{slices.Clone(k), encodeInteraction(nil, &i)})
+	}
+	for _, kv := range puts { // not while the cursor walks the bucket
+		if err := b.Put(kv.k, kv.v); err != nil {
+			return err
+		}
+	}
+	decisions, err := t.Reader().CustomerDecisions(cid)
+	if err != nil {
+		return err
+	}
+	var w *outboxWriter
+	for _, d := range decisions {
+		if d.MessageID == 0 {
+			continue
+		}
+		m, err := t.Reader().OutboxEntry(d.MessageID)
+		if err != nil {
+			return err
+		}
+		if m.LastError == "" || m.LastError == erasedText {
+			continue
+		}
+		if w == nil {
+			if w, err = t.outboxWriter(); err != nil {
+				return err
+			}
+		}
+		old := m
+		m.LastError = erasedText
+		if err := w.put(&m, &old); err != nil {
+			return err
+		}
+	}
+	if w != nil {
+		return w.finish()
+	}
+	return nil
 }
 
 // liftSuppression is called when an explicit opt-in with evidence is

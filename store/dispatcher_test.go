@@ -578,3 +578,98 @@ func checkOutboxIndexes(t testing.TB, s *Store) {
 		return nil
 	}))
 }
+
+// Erasure removes the free text kept about a person's activity — what
+// they wrote, what a connector said about their address — and the merge
+// suggestions naming them, and keeps the facts the counts are made of.
+func TestEraseRemovesActivityTextAndSuggestions(t *testing.T) {
+	f := newFixture(t, 40, 9)
+	f.approve(t)
+	var rejectEmail string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m dispatch.Message
+		body, _ := io.ReadAll(r.Body)
+		require.NoError(t, json.Unmarshal(body, &m))
+		if m.Recipient.Email == rejectEmail {
+			http.Error(w, "unknown recipient <"+m.Recipient.Email+">", http.StatusUnprocessableEntity)
+		}
+	}))
+	defer srv.Close()
+	f.setConnector(t, model.Connector{Kind: model.ConnectorWebhook, Settings: map[string]string{
+		"url": srv.URL, "secret": "k", "retries": "0", "timeout": "5s"}}, 1)
+	f.launch(t)
+	allowed := f.allowedDecisions(t)
+	gone, kept := allowed[0], allowed[1]
+	require.NoError(t, f.s.View(admin, func(r *Reader) error {
+		c, err := r.customerRaw(gone.CustomerID)
+		rejectEmail = c.Email
+		return err
+	}))
+	d := f.dispatcher(t, DispatcherOptions{})
+	rep, err := d.RunOnce(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Dead)
+
+	at := f.clock.t.Add(-time.Minute)
+	require.NoError(t, f.s.Update(admin, func(tx *Tx) error {
+		for _, cid := range []model.CustomerID{gone.CustomerID, kept.CustomerID} {
+			if err := tx.AddInteraction(&model.Interaction{CustomerID: cid, Kind: model.InteractionReplied, Channel: model.KindEmail,
+				At: at, Note: "Antwort: bitte an meine neue Adresse in der Gartenstraße 5"}); err != nil {
+				return err
+			}
+		}
+		return tx.SuggestMerge(gone.CustomerID, kept.CustomerID)
+	}))
+	counts := func() (int64, OutboxCounts) {
+		var open int64
+		var oc OutboxCounts
+		require.NoError(t, f.s.View(admin, func(r *Reader) error {
+			open, oc = r.OpenSuggestions(), r.OutboxCounts(f.step.ID)
+			return nil
+		}))
+		return open, oc
+	}
+	open, outbox := counts()
+	require.EqualValues(t, 1, open)
+
+	require.NoError(t, f.s.Update(admin, func(tx *Tx) error { return tx.EraseCustomer(gone.CustomerID) }))
+
+	require.NoError(t, f.s.View(admin, func(r *Reader) error {
+		for _, cid := range []model.CustomerID{gone.CustomerID, kept.CustomerID} {
+			is, _, err := r.Interactions(cid, nil, 100)
+			require.NoError(t, err)
+			var replies []model.Interaction
+			for _, i := range is {
+				if i.Kind == model.InteractionReplied {
+					replies = append(replies, i)
+				}
+			}
+			require.Len(t, replies, 1, "customer %d: the interaction itself stays", cid)
+			assert.True(t, replies[0].At.Equal(at))
+			if cid == gone.CustomerID {
+				assert.Empty(t, replies[0].Note, "what the erased person wrote is gone")
+				for _, i := range is {
+					assert.Empty(t, i.Note, "interaction %d of the erased person", i.ID)
+				}
+			} else {
+				assert.NotEmpty(t, replies[0].Note, "another customer's note stays")
+			}
+		}
+		m, err := r.OutboxEntry(gone.MessageID)
+		require.NoError(t, err)
+		assert.Equal(t, OutboxDead, m.Status)
+		assert.NotContains(t, m.LastError, "@")
+		assert.Equal(t, erasedText, m.LastError)
+		sugg, err := r.SuggestionsFor(kept.CustomerID)
+		require.NoError(t, err)
+		assert.Empty(t, sugg, "no suggestion to merge with an erased record")
+		return nil
+	}))
+	openAfter, outboxAfter := counts()
+	assert.Zero(t, openAfter)
+	assert.Equal(t, outbox, outboxAfter, "the message keeps its status and its count")
+	checkOutboxIndexes(t, f.s)
+	v, err := f.s.VerifyAudit()
+	require.NoError(t, err)
+	assert.True(t, v.OK, v.Reason)
+}

@@ -163,7 +163,7 @@ func customerEraseCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "erased customer %d: personal data and consent evidence removed, contact points suppressed; the ledger and audit chain keep their pseudonymous entries\n", id)
+		fmt.Fprintf(e.stdout, "erased customer %d: personal data, consent evidence and the notes of their interactions removed, contact points suppressed; the ledger and audit chain keep their pseudonymous entries\n", id)
 		return nil
 	}
 }
