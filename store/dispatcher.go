@@ -713,11 +713,20 @@ func (d *Dispatcher) connect(ch model.Channel) (dispatch.Connector, error) {
 		// (a note on why it is dry) is for people.
 		ch.Connector.Settings = nil
 	case model.ConnectorFile:
-		if dir := strings.TrimSpace(ch.Connector.Settings["dir"]); dir != "" && !filepath.IsAbs(dir) {
-			ch.Connector.Settings["dir"] = filepath.Join(filepath.Dir(d.s.path), dir)
+		if dir := strings.TrimSpace(ch.Connector.Settings["dir"]); dir != "" {
+			ch.Connector.Settings["dir"] = d.s.besideStore(dir)
 		}
 	}
 	return dispatch.New(ch, d.opts.ConnectorOptions)
+}
+
+// besideStore resolves a path a channel's settings give: a relative one
+// is taken from the store's directory.
+func (s *Store) besideStore(path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(filepath.Dir(s.path), path)
 }
 
 // record is step 3 for network batches: it writes what became of each

@@ -3,9 +3,12 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"slices"
 	"time"
 
 	"karton/model"
+	"karton/store/dispatch"
 )
 
 // PersonalData is everything Karton holds about one person, for access and
@@ -186,4 +189,52 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// StepFilesOf lists the files outside the store that a file connector
+// wrote the customer's messages to (sent, or claimed for sending when a
+// run stopped), where the channels' current settings put them, and that
+// exist. Erasure does not reach them: they are handed on to a print shop
+// or a call centre, and the operator deletes or redacts them.
+func (r *Reader) StepFilesOf(cid model.CustomerID) ([]string, error) {
+	decisions, err := r.CustomerDecisions(cid)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, d := range decisions {
+		if d.MessageID == 0 {
+			continue
+		}
+		m, err := r.OutboxEntry(d.MessageID)
+		if err != nil {
+			return nil, err
+		}
+		if m.Status != OutboxSent && m.Status != OutboxSending {
+			continue
+		}
+		ch, err := r.Channel(m.ChannelID)
+		if err != nil {
+			return nil, err
+		}
+		if ch.Connector.Kind != model.ConnectorFile {
+			continue
+		}
+		path := dispatch.StepFile(ch.Connector.Settings, m.StepID)
+		if path == "" || seen[path] {
+			continue
+		}
+		seen[path] = true
+		if path = r.s.besideStore(path); fileExists(path) {
+			out = append(out, path)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }

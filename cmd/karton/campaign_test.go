@@ -186,6 +186,17 @@ func TestLaunchAcceptance(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(mustRun(t, "--db", db, "customer", "export-data", objector)), &export))
 	require.NotEmpty(t, export.Decisions)
 	assert.Equal(t, step, export.Decisions[len(export.Decisions)-1].StepID)
+
+	// Erasing a recipient names the print shop's file, which the store
+	// does not reach; erasing the objector, whose letter was never
+	// written, names none.
+	printFile := filepath.Join(filepath.Dir(db), "outbox", "print", "step-"+sid+".csv")
+	out := mustRun(t, "--db", db, "customer", "erase", records[1][1])
+	assert.Contains(t, out, "their messages are also in 1 file(s)")
+	assert.Contains(t, out, "remove the rows with customer_id "+records[1][1])
+	assert.Contains(t, out, "\n  "+printFile+"\n")
+	out = mustRun(t, "--db", db, "customer", "erase", objector)
+	assert.NotContains(t, out, "file")
 }
 
 func TestCampaignCommands(t *testing.T) {

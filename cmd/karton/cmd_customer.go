@@ -152,18 +152,29 @@ func customerEraseCmd(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		var id model.CustomerID
+		var files []string
 		err = st.Update(e.actor, func(tx *store.Tx) error {
 			c, err := tx.Reader().FindCustomer(args[0])
 			if err != nil {
 				return err
 			}
 			id = c.ID
-			return tx.EraseCustomer(c.ID)
+			if err := tx.EraseCustomer(c.ID); err != nil {
+				return err
+			}
+			files, err = tx.Reader().StepFilesOf(c.ID)
+			return err
 		})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "erased customer %d: personal data, consent evidence and the notes of their interactions removed, contact points suppressed; the ledger and audit chain keep their pseudonymous entries\n", id)
+		if len(files) > 0 {
+			fmt.Fprintf(e.stdout, "their messages are also in %d file(s) a file connector wrote outside the store, which erasure does not change: delete them, or remove the rows with customer_id %d, here and wherever they were handed on:\n", len(files), id)
+			for _, f := range files {
+				fmt.Fprintf(e.stdout, "  %s\n", cell(f))
+			}
+		}
 		return nil
 	}
 }

@@ -139,12 +139,30 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
+// stepPath is the file a step's messages go to.
+func stepPath(dir, format string, step model.StepID) string {
+	return filepath.Join(dir, "step-"+step.String()+"."+format)
+}
+
+// StepFile is the file a file connector with these settings writes a
+// step's messages to; a relative dir stays relative (the dispatcher takes
+// it from the store's directory). Settings it would refuse give "".
+func StepFile(settings map[string]string, step model.StepID) string {
+	s := &settingsReader{settings: settings}
+	dir := s.required("dir", "")
+	format := s.oneOf("format", formatCSV, formatCSV, formatJSONL)
+	if dir == "" || len(s.problems) > 0 {
+		return ""
+	}
+	return stepPath(dir, format, step)
+}
+
 // open returns the step's file, creating or recovering it on first use.
 func (c *fileConnector) open(step model.StepID) (*stepFile, error) {
 	if sf, ok := c.files[step]; ok {
 		return sf, nil
 	}
-	path := filepath.Join(c.dir, "step-"+step.String()+"."+c.format)
+	path := stepPath(c.dir, c.format, step)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("open step file: %w", err)

@@ -290,3 +290,17 @@ func BenchmarkFileConnector(b *testing.B) {
 		})
 	}
 }
+
+func TestStepFile(t *testing.T) {
+	for _, tc := range []struct {
+		settings map[string]string
+		want     string
+	}{
+		{map[string]string{"dir": "outbox/print"}, filepath.Join("outbox", "print", "step-7.csv")},
+		{map[string]string{"dir": " /srv/calls ", "format": "JSONL"}, "/srv/calls/step-7.jsonl"},
+		{map[string]string{"dir": "x", "format": "xml"}, ""},
+		{map[string]string{"format": "csv"}, ""},
+	} {
+		assert.Equal(t, tc.want, StepFile(tc.settings, 7), "%v", tc.settings)
+	}
+}
