@@ -453,6 +453,10 @@ func (c *lineChunk) parse(purposes map[string]model.PurposeID, out []parsedConse
 				*p = parsedConsent{line: c.lines[i]}
 				var l ConsentLine
 				if raw := c.raw(i); !parseConsentLineFast(raw, &l) {
+					if string(raw) == "null" { // decodes into nothing, without an error
+						errs[i] = "not a JSON object with consent fields: the line is JSON null; one event object a line"
+						continue
+					}
 					l = ConsentLine{}
 					dec := json.NewDecoder(bytes.NewReader(raw))
 					dec.DisallowUnknownFields()

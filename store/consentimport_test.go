@@ -491,6 +491,7 @@ func TestConsentImportLineErrors(t *testing.T) {
 		{`{"customer":1,"kind":"erasure","at":"2025-01-01T10:00:00Z"}`, "kind: erasure cannot be imported"},
 		{`{"customer":1,` + ok + `,"colour":"blue"}`, `unknown field "colour" (fields: customer, customer_email, channel`},
 		{`[1,2]`, "the line is a JSON array; one event object a line"},
+		{`null`, "the line is JSON null; one event object a line"},
 		{`{"customer":1,"channel":"email","purpose":"newsletter","kind":5}`, "kind: expected a string, got a JSON number"},
 		{`{"customer":1,` + ok, "not a JSON object with consent fields: unexpected EOF"},
 		{`{"customer":"x1",` + ok + `}`, `customer: "x1" is not a customer id`},
