@@ -138,17 +138,126 @@ type parsedConsent struct {
 // cores (flushImportedConsents). The import's own audit entry is written in
 // the transaction of the last batch, so the whole import is durable when
 // this returns.
+//
+// A file imported before (the same bytes) is refused with an
+// *ImportedBeforeError, so that running an import twice does not record
+// every event twice; ImportConsentsAgain imports it all the same. The file
+// is recognised only when r can seek (a file, not a pipe): it is read
+// twice, once for its hash.
 func (s *Store) ImportConsents(by model.Actor, name string, r io.Reader, dryRun bool) (ImportReport, error) {
-	return s.importConsents(by, name, r, dryRun, 0)
+	return s.importConsents(by, name, r, consentImportOptions{dryRun: dryRun})
 }
 
-// importConsents is ImportConsents with chunk lines per transaction (tests
-// use small chunks to cross batch boundaries); 0 chooses by the store's
-// size (consentChunk).
-func (s *Store) importConsents(by model.Actor, name string, r io.Reader, dryRun bool, chunkLines int) (ImportReport, error) {
+// ImportConsentsAgain is ImportConsents for a file that may have been
+// imported before: its events are appended once more.
+func (s *Store) ImportConsentsAgain(by model.Actor, name string, r io.Reader, dryRun bool) (ImportReport, error) {
+	return s.importConsents(by, name, r, consentImportOptions{dryRun: dryRun, again: true})
+}
+
+type consentImportOptions struct {
+	dryRun bool
+	again  bool // import a file imported before
+	// chunkLines is the lines per transaction (tests use small chunks to
+	// cross batch boundaries); 0 chooses by the store's size
+	// (consentChunkFor).
+	chunkLines int
+}
+
+// ImportedBeforeError refuses a consent file whose bytes were imported
+// before.
+type ImportedBeforeError struct {
+	File   string // as named now
+	Before ConsentFile
+}
+
+func (e *ImportedBeforeError) Error() string {
+	b := e.Before
+	what := e.File + " was imported before"
+	if b.File != e.File {
+		what = fmt.Sprintf("%s holds the same bytes as %s, imported before", e.File, b.File)
+	}
+	return fmt.Sprintf("%s (by %s on %s, %s written; sha256 %.12s…): importing it again would record its events twice; to do that all the same, give --again",
+		what, b.By, b.At.Format("2006-01-02 15:04 MST"), eventCount(b.Written), b.SHA256)
+}
+
+func eventCount(n int) string {
+	if n == 1 {
+		return "1 event"
+	}
+	return strconv.Itoa(n) + " events"
+}
+
+// ConsentFile is a consent file as it was imported (consent_files bucket).
+type ConsentFile struct {
+	SHA256  string    `json:"sha256"`
+	File    string    `json:"file"`
+	At      time.Time `json:"at"`
+	By      string    `json:"by"`
+	Written int       `json:"written"`
+}
+
+// ConsentFileImported returns the last import of a file with that hash
+// (hex SHA-256), if there was one.
+func (r *Reader) ConsentFileImported(sum string) (ConsentFile, bool, error) {
+	var f ConsentFile
+	raw, err := hex.DecodeString(sum)
+	b := r.tx.Bucket(bConsentFiles)
+	if err != nil || b == nil {
+		return f, false, nil
+	}
+	v := b.Get(raw)
+	if v == nil {
+		return f, false, nil
+	}
+	if err := json.Unmarshal(v, &f); err != nil {
+		return f, false, fmt.Errorf("imported consent file %.12s: %w", sum, errCorrupt)
+	}
+	return f, true, nil
+}
+
+// fileHash reads r to its end for its SHA-256 and goes back to where it
+// was, if r can seek ("" if not).
+func fileHash(r io.Reader) (string, error) {
+	rs, ok := r.(io.ReadSeeker)
+	if !ok {
+		return "", nil
+	}
+	start, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return "", nil // a pipe or a terminal: not known ahead
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, rs); err != nil {
+		return "", err
+	}
+	if _, err := rs.Seek(start, io.SeekStart); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (s *Store) importConsents(by model.Actor, name string, r io.Reader, opts consentImportOptions) (ImportReport, error) {
+	dryRun, chunkLines := opts.dryRun, opts.chunkLines
 	rep := ImportReport{File: name, DryRun: dryRun, Rejections: []Rejection{}}
 	if err := by.Require(model.PermEditCustomers, "import consent events"); err != nil {
 		return rep, err
+	}
+	sum, err := fileHash(r)
+	if err != nil {
+		return rep, fmt.Errorf("read %s: %w", name, err)
+	}
+	if sum != "" && !opts.again {
+		var before ConsentFile
+		var seen bool
+		if err := s.View(by, func(rd *Reader) error {
+			before, seen, err = rd.ConsentFileImported(sum)
+			return err
+		}); err != nil {
+			return rep, err
+		}
+		if seen && before.Written > 0 { // nothing would be written twice otherwise
+			return rep, &ImportedBeforeError{File: name, Before: before}
+		}
 	}
 	hash := sha256.New()
 	lr := lineReader{bufio.NewReaderSize(io.TeeReader(r, hash), maxLineBytes+2)}
@@ -329,6 +438,9 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 			sortRejections(sum.Rejections)
 			summary, _ := json.Marshal(sum)
 			t.change(ChangeImport, 0)
+			if err := t.rememberConsentFile(&sum); err != nil {
+				return err
+			}
 			return t.Audit("import.consents", "file:"+sum.File, summary)
 		}
 		return nil
@@ -344,6 +456,24 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 	rep.Rejected += len(rejected)
 	rep.Rejections = append(rep.Rejections, rejected...)
 	return nil
+}
+
+// rememberConsentFile notes an imported file by its hash, so that
+// importing it again is caught.
+func (t *Tx) rememberConsentFile(rep *ImportReport) error {
+	raw, err := hex.DecodeString(rep.SHA256)
+	if err != nil || len(raw) != sha256.Size {
+		return fmt.Errorf("import of %s: no SHA-256 of the file", rep.File)
+	}
+	b, err := t.ensure(bConsentFiles)
+	if err != nil {
+		return err
+	}
+	v, err := json.Marshal(ConsentFile{SHA256: rep.SHA256, File: rep.File, At: t.now, By: t.actor.Name, Written: rep.Written})
+	if err != nil {
+		return err
+	}
+	return b.Put(raw, v)
 }
 
 // prefetchConsentCustomers loads the customers a batch's lines name (by

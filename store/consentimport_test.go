@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -384,9 +385,9 @@ func TestConsentImportEqualsOneTransaction(t *testing.T) {
 func TestConsentImportInBatchesEqualsOneBatch(t *testing.T) {
 	data := importTestLines(4, 500)
 	one, many := newImportStore(t), newImportStore(t)
-	rep1, err := one.importConsents(admin, "t.jsonl", bytes.NewReader(data), false, consentChunk)
+	rep1, err := one.importConsents(admin, "t.jsonl", bytes.NewReader(data), consentImportOptions{dryRun: false, chunkLines: consentChunk})
 	require.NoError(t, err)
-	rep2, err := many.importConsents(admin, "t.jsonl", bytes.NewReader(data), false, 37)
+	rep2, err := many.importConsents(admin, "t.jsonl", bytes.NewReader(data), consentImportOptions{dryRun: false, chunkLines: 37})
 	require.NoError(t, err)
 	assert.Equal(t, rep1, rep2)
 	assert.Equal(t, dumpBuckets(t, one), dumpBuckets(t, many))
@@ -404,7 +405,7 @@ func TestConsentImportDryRunWritesNothing(t *testing.T) {
 	data := importTestLines(5, 300)
 	s := newImportStore(t)
 	before := dumpBuckets(t, s)
-	dry, err := s.importConsents(admin, "t.jsonl", bytes.NewReader(data), true, 41)
+	dry, err := s.importConsents(admin, "t.jsonl", bytes.NewReader(data), consentImportOptions{dryRun: true, chunkLines: 41})
 	require.NoError(t, err)
 	assert.True(t, dry.DryRun)
 	assert.Equal(t, before, dumpBuckets(t, s))
@@ -422,7 +423,7 @@ func TestConsentImportRejectsOverlongLines(t *testing.T) {
 	ok := `{"customer":1,"channel":"email","purpose":"service","kind":"opt_in","at":"2025-01-01T10:00:00Z"}`
 	long := `{"customer":1,"source":"` + strings.Repeat("x", maxLineBytes) + `"}`
 	data := ok + "\n" + long + "\n" + ok + "\n" + ok + "\n" + long
-	rep, err := s.importConsents(admin, "t.jsonl", strings.NewReader(data), false, 2)
+	rep, err := s.importConsents(admin, "t.jsonl", strings.NewReader(data), consentImportOptions{dryRun: false, chunkLines: 2})
 	require.NoError(t, err)
 	assert.Equal(t, 5, rep.Read)
 	assert.Equal(t, 3, rep.Written)
@@ -513,8 +514,10 @@ func TestConsentImportLineErrors(t *testing.T) {
 	}
 	after := dumpBuckets(t, s)
 	for _, d := range []map[string]map[string]string{before, after} {
-		// The import's own audit entry is the one change.
+		// The import's own audit entry and its note of the file are the
+		// only changes.
 		delete(d, "audit")
+		delete(d, "consent_files")
 		delete(d["meta"], "audit_head")
 	}
 	assert.True(t, reflect.DeepEqual(before, after), "nothing of a rejected line is written")
@@ -550,7 +553,7 @@ func (f failingReader) Read(p []byte) (int, error) {
 func TestConsentImportFailingMidwaySaysWhereItStopped(t *testing.T) {
 	s := newImportStore(t)
 	ok := `{"customer":1,"channel":"email","purpose":"service","kind":"opt_in","at":"2025-01-01T10:00:00Z"}` + "\n"
-	rep, err := s.importConsents(admin, "t.jsonl", failingReader{strings.NewReader(strings.Repeat(ok, 5))}, false, 2)
+	rep, err := s.importConsents(admin, "t.jsonl", failingReader{strings.NewReader(strings.Repeat(ok, 5))}, consentImportOptions{dryRun: false, chunkLines: 2})
 	var pe *PartialImportError
 	require.ErrorAs(t, err, &pe)
 	assert.Contains(t, err.Error(), "disk read error")
@@ -564,4 +567,70 @@ func TestConsentImportFailingMidwaySaysWhereItStopped(t *testing.T) {
 		return err
 	}))
 	assert.Equal(t, 4, n, "the fifth line was read but not written")
+}
+
+// A file imported before is refused, named with its first import, unless
+// imported again on purpose; a dry run says so too. Only what can seek (a
+// file) is recognised, and a file that wrote nothing may come again.
+func TestConsentImportRefusesAFileImportedBefore(t *testing.T) {
+	s := newImportStore(t)
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(data), 0o600))
+		return path
+	}
+	events := func() int64 {
+		var n int64
+		require.NoError(t, s.View(admin, func(r *Reader) error { n = r.Counter("consent_events"); return nil }))
+		return n
+	}
+	imp := func(path string, again, dryRun bool) (ImportReport, error) {
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		defer f.Close()
+		if again {
+			return s.ImportConsentsAgain(admin, filepath.Base(path), f, dryRun)
+		}
+		return s.ImportConsents(admin, filepath.Base(path), f, dryRun)
+	}
+	const lines = `{"customer":1,"channel":"email","purpose":"newsletter","kind":"opt_in","at":"2025-01-01T10:00:00Z"}
+{"customer":2,"channel":"email","purpose":"newsletter","kind":"opt_out","at":"2025-01-02T10:00:00Z"}
+`
+	first := write("march.jsonl", lines)
+	rep, err := imp(first, false, false)
+	require.NoError(t, err)
+	require.Equal(t, 2, rep.Written)
+	n := events()
+
+	for _, dry := range []bool{false, true} {
+		_, err = imp(first, false, dry)
+		var ib *ImportedBeforeError
+		require.ErrorAs(t, err, &ib, "dry run %v", dry)
+		assert.Equal(t, "march.jsonl", ib.Before.File)
+		assert.Equal(t, 2, ib.Before.Written)
+		assert.Equal(t, rep.SHA256, ib.Before.SHA256)
+		assert.Contains(t, err.Error(), "march.jsonl was imported before (by ada on 2026-03-02 10:00 UTC, 2 events written")
+		assert.Contains(t, err.Error(), "give --again")
+	}
+	_, err = imp(write("copy.jsonl", lines), false, false)
+	assert.ErrorContains(t, err, "copy.jsonl holds the same bytes as march.jsonl, imported before")
+	assert.Equal(t, n, events(), "nothing written twice")
+
+	// Through a pipe the file is not known ahead.
+	rep, err = s.ImportConsents(admin, "pipe", io.MultiReader(strings.NewReader(lines)), true)
+	require.NoError(t, err)
+	assert.Equal(t, 2, rep.Written)
+
+	rep, err = imp(first, true, false)
+	require.NoError(t, err)
+	assert.Equal(t, 2, rep.Written)
+	assert.Equal(t, n+2, events(), "imported again on purpose")
+
+	bad := write("bad.jsonl", `{"customer":1,"channel":"fax","purpose":"newsletter","kind":"opt_in","at":"2025-01-01T10:00:00Z"}`+"\n")
+	for range 2 {
+		rep, err = imp(bad, false, false)
+		require.NoError(t, err, "a file that wrote nothing may come again")
+		assert.Equal(t, 1, rep.Rejected)
+	}
 }

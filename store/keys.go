@@ -61,6 +61,7 @@ import (
 //	sources           name                                  inbound source and its secret (sources.go)
 //	inbound_events    source 0x00 event id                  outcome        (idempotent inbound events)
 //	doi_spent         doi_requested event id                confirmation   (single-use DOI links, tokens.go)
+//	consent_files     SHA-256 of an imported consent file   its last import (JSON; consentimport.go)
 //
 // Activity (interactions, purchases) and consent history are clustered
 // under the customer id instead of keeping a separate customer → records
@@ -108,6 +109,7 @@ var (
 	bSources        = []byte("sources")
 	bInboundEvents  = []byte("inbound_events")
 	bDOISpent       = []byte("doi_spent")
+	bConsentFiles   = []byte("consent_files")
 )
 
 // allBuckets is created on a new store and by migrations.

@@ -320,10 +320,15 @@ func consentRefreshCmd(fs *flag.FlagSet) runFunc {
 
 func consentImportCmd(fs *flag.FlagSet) runFunc {
 	dryRun := fs.Bool("dry-run", false, "check every line and report, write nothing")
+	again := fs.Bool("again", false, "import a file that was imported before (its events are recorded once more)")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
 		if len(args) != 1 {
 			return usagef("give one JSON Lines file")
+		}
+		importConsents := (*store.Store).ImportConsents
+		if *again {
+			importConsents = (*store.Store).ImportConsentsAgain
 		}
 		f, err := os.Open(args[0])
 		if err != nil {
@@ -334,7 +339,7 @@ func consentImportCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		rep, err := st.ImportConsents(e.actor, filepath.Base(args[0]), f, *dryRun)
+		rep, err := importConsents(st, e.actor, filepath.Base(args[0]), f, *dryRun)
 		if err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ var commands = []command{
 	{path: "consent check", args: "--customer ID|EMAIL --channel KIND --purpose NAME [--at T] [--known-at K] [--json]", summary: "decide whether a contact is allowed, and why", setup: consentCheckCmd},
 	{path: "consent history", args: "--customer ID|EMAIL [--channel KIND] [--purpose NAME] [--json]", summary: "a customer's consent events with evidence", setup: consentHistoryCmd},
 	{path: "consent refresh", args: "[--json]", summary: "re-decide every customer's consent projection now (consents go stale, minors turn 16); the cockpit and the server do it daily", setup: consentRefreshCmd},
-	{path: "consent import", args: "FILE.jsonl [--dry-run] [--json]", summary: "append consent events from JSON Lines", setup: consentImportCmd},
+	{path: "consent import", args: "FILE.jsonl [--dry-run] [--again] [--json]", summary: "append consent events from JSON Lines", setup: consentImportCmd},
 	{path: "audit verify", args: "[--json]", summary: "recompute the audit chain; name the first broken entry", setup: auditVerifyCmd},
 	{path: "purpose add", args: "NAME --category C [--title T] [--own-similar-products]", summary: "add a purpose (admin)", setup: purposeAddCmd},
 	{path: "channel add", args: "NAME --kind KIND [--connector C --setting k=v …] [--cost 0.85]", summary: "add a channel (admin)", setup: channelAddCmd},

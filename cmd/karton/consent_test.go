@@ -145,6 +145,15 @@ func TestConsentImportReportsEveryBadLine(t *testing.T) {
 	assert.Contains(t, lines2[11], "one event a line", "a second object on a line is not dropped quietly")
 	assert.Contains(t, mustRun(t, "--db", db, "stats", "--json"), `"consent_events": 3`)
 	assert.Contains(t, mustRun(t, "--db", db, "audit", "verify"), "intact")
+
+	// Running the same import twice does not record its events twice.
+	code, _, stderr := karton(t, "--db", db, "consent", "import", file)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "consents.jsonl was imported before (by ")
+	assert.Contains(t, stderr, "3 events written")
+	assert.Contains(t, mustRun(t, "--db", db, "stats", "--json"), `"consent_events": 3`)
+	assert.Contains(t, mustRun(t, "--db", db, "consent", "import", file, "--again"), "imported 3 of 10 events")
+	assert.Contains(t, mustRun(t, "--db", db, "stats", "--json"), `"consent_events": 6`)
 }
 
 func TestAuditVerifyJSON(t *testing.T) {
