@@ -638,7 +638,7 @@ func (t *Tx) eraseActivityText(cid model.CustomerID) error {
 // liftSuppression is called when an explicit opt-in with evidence is
 // recorded for a suppressed customer: the contact point it was given for
 // comes off the list (audited), and the customer is no longer suppressed
-// once none of their contact points is on it.
+// once none of their current contact points is on it.
 func (t *Tx) liftSuppression(c *model.Customer, ev *model.ConsentEvent) error {
 	b := t.bucket(bSuppression)
 	var h []byte
@@ -652,18 +652,28 @@ func (t *Tx) liftSuppression(c *model.Customer, ev *model.ConsentEvent) error {
 			h = t.s.contactHash("phone", c.Phone)
 		}
 	}
-	if h == nil || b.Get(h) == nil {
-		return nil
-	}
-	if err := b.Delete(h); err != nil {
-		return err
+	lifted := h != nil && b.Get(h) != nil
+	if lifted {
+		if err := b.Delete(h); err != nil {
+			return err
+		}
 	}
 	still := false
 	for _, x := range t.s.contactHashes(c) {
 		still = still || b.Get(x) != nil
 	}
+	if still && !lifted {
+		return nil
+	}
+	// Either the opt-in's contact point came off the list, or the customer
+	// was marked for one they no longer have (an address corrected since,
+	// one a merge brought): with none of theirs on the list, the mark goes.
 	c.Suppressed = still
-	return t.Audit("suppression.lift", fmt.Sprintf("customer:%d", c.ID), h)
+	payload := h
+	if !lifted {
+		payload = []byte("no contact point of the customer is on the list")
+	}
+	return t.Audit("suppression.lift", fmt.Sprintf("customer:%d", c.ID), payload)
 }
 
 // RebuildConsentState recomputes every customer's projection and the reach

@@ -465,3 +465,48 @@ func TestConsentHistoryFor(t *testing.T) {
 	assert.Equal(t, []model.EventID{emailNews, smsNews, objection}, ids("", f.newsletter))
 	assert.Equal(t, []model.EventID{objection}, ids(model.KindPhone, f.newsletter))
 }
+
+// A customer suppressed for an address they no longer have (corrected by
+// an operator, or taken over in a merge) is not suppressed for ever: an
+// explicit opt-in with evidence clears the mark once none of their contact
+// points is on the list; one still on it keeps the mark.
+func TestSuppressionOfAContactPointNoLongerHeld(t *testing.T) {
+	f := newConsentFixture(t)
+	require.NoError(t, f.s.Update(admin, func(tx *Tx) error { return tx.EraseCustomer(f.cid) }))
+	f.cid = addCustomer(t, f.s, model.Customer{FirstName: "Jan", Email: "jana@example.de", Phone: "+4915112345678"})
+	suppressed := func() bool {
+		var c model.Customer
+		require.NoError(t, f.s.View(admin, func(r *Reader) (err error) { c, err = r.Customer(f.cid); return err }))
+		return c.Suppressed
+	}
+	require.True(t, suppressed())
+	// The address was typed wrong: the operator corrects it.
+	require.NoError(t, f.s.Update(admin, func(tx *Tx) error {
+		return tx.UpdateCustomer(f.cid, func(c *model.Customer) error { c.Email = "jan@example.de"; return nil })
+	}))
+	assert.True(t, suppressed(), "an edit alone does not lift suppression")
+	// An opt-in with evidence for the new address: the phone is still on the list.
+	f.record(t, model.ConsentOptIn, model.KindEmail, testNow, model.Evidence{"form": "signup"})
+	assert.True(t, suppressed(), "the phone of the erased person is still on the list")
+	assert.Equal(t, model.ReasonErasedSuppressed, f.check(t, model.KindEmail, time.Time{}, time.Time{}).Reason)
+	require.NoError(t, f.s.Update(admin, func(tx *Tx) error {
+		return tx.UpdateCustomer(f.cid, func(c *model.Customer) error { c.Phone = ""; return nil })
+	}))
+	lifts := func() int {
+		n := 0
+		for _, a := range auditActions(t, f.s) {
+			if a == "suppression.lift" {
+				n++
+			}
+		}
+		return n
+	}
+	before := lifts()
+	f.record(t, model.ConsentOptIn, model.KindEmail, testNow, model.Evidence{"form": "signup"})
+	assert.False(t, suppressed(), "none of their contact points is on the list")
+	assert.Equal(t, before+1, lifts(), "audited")
+	assert.NotEqual(t, model.ReasonErasedSuppressed, f.check(t, model.KindEmail, time.Time{}, time.Time{}).Reason)
+	v, err := f.s.VerifyAudit()
+	require.NoError(t, err)
+	assert.True(t, v.OK, v.Reason)
+}
