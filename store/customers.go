@@ -147,7 +147,7 @@ func (t *Tx) cachedCustomer(id model.CustomerID) (*cachedCustomer, error) {
 	}
 	v := t.tx.Bucket(bCustomers).Get(u64(uint64(id)))
 	if v == nil {
-		return nil, notFound("customer", id.String())
+		return nil, noCustomer(t.tx, id)
 	}
 	old := new(model.Customer)
 	if err := decodeCustomer(v, old); err != nil {

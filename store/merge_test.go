@@ -156,6 +156,24 @@ func TestMergeMovesEverythingToTheSurvivor(t *testing.T) {
 	err = s.Update(viewer, func(tx *Tx) error { _, err := tx.MergeCustomers(f.cid, third); return err })
 	var pe *model.PermissionError
 	assert.ErrorAs(t, err, &pe)
+
+	// An absorbed id names where the person lives on, through a merge of
+	// the survivor in turn, for readers and writers alike.
+	require.NoError(t, s.Update(admin, func(tx *Tx) error { _, err := tx.MergeCustomers(third, f.cid); return err }))
+	want := fmt.Sprintf("no customer %d: it was merged into customer %d on 2026-03-02", other, third)
+	require.NoError(t, s.View(admin, func(r *Reader) error {
+		_, err := r.FindCustomer(other.String())
+		assert.ErrorIs(t, err, ErrNotFound)
+		assert.EqualError(t, err, want)
+		_, err = r.Check(CheckInput{Customer: other, Channel: model.KindEmail, Purpose: 1})
+		assert.ErrorContains(t, err, want)
+		return nil
+	}))
+	ev := model.ConsentEvent{CustomerID: other, Kind: model.ConsentObjection, EffectiveAt: testNow}
+	err = s.Update(admin, func(tx *Tx) error { return tx.AppendConsent(&ev, nil) })
+	assert.ErrorIs(t, err, ErrNotFound)
+	assert.ErrorContains(t, err, want)
+	assert.EqualError(t, s.View(admin, func(r *Reader) error { _, err := r.Customer(9999); return err }), "no customer 9999")
 }
 
 // TestMergePreservesCounts merges random pairs of a random store and checks

@@ -1,6 +1,9 @@
 package store
 
 import (
+	"fmt"
+	"time"
+
 	bolt "go.etcd.io/bbolt"
 
 	"karton/model"
@@ -39,7 +42,7 @@ func (r *Reader) customerRaw(id model.CustomerID) (*model.Customer, error) {
 	}
 	v := r.tx.Bucket(bCustomers).Get(u64(uint64(id)))
 	if v == nil {
-		return nil, notFound("customer", id.String())
+		return nil, noCustomer(r.tx, id)
 	}
 	c := new(model.Customer)
 	if err := decodeCustomer(v, c); err != nil {
@@ -58,7 +61,7 @@ func (r *Reader) customerFacts(id model.CustomerID) (model.CustomerFacts, error)
 	}
 	v := r.tx.Bucket(bCustomers).Get(u64(uint64(id)))
 	if v == nil {
-		return model.CustomerFacts{}, notFound("customer", id.String())
+		return model.CustomerFacts{}, noCustomer(r.tx, id)
 	}
 	var f customerFacts
 	if err := decodeCustomerFacts(v, &f); err != nil {
@@ -71,12 +74,44 @@ func (r *Reader) customerFacts(id model.CustomerID) (model.CustomerFacts, error)
 type NotFoundError struct {
 	Entity string
 	Key    string
+	Detail string // what became of it, when known
 }
 
-func (e *NotFoundError) Error() string { return "no " + e.Entity + " " + e.Key }
+func (e *NotFoundError) Error() string {
+	if e.Detail != "" {
+		return "no " + e.Entity + " " + e.Key + ": " + e.Detail
+	}
+	return "no " + e.Entity + " " + e.Key
+}
 func (e *NotFoundError) Unwrap() error { return ErrNotFound }
 
 func notFound(entity, key string) error { return &NotFoundError{Entity: entity, Key: key} }
+
+// noCustomer is the error for a customer id the store does not hold: for
+// one a merge absorbed, it names the customer it lives on in.
+func noCustomer(tx *bolt.Tx, id model.CustomerID) error {
+	err := &NotFoundError{Entity: "customer", Key: id.String()}
+	mb := tx.Bucket(bMerges)
+	if mb == nil {
+		return err
+	}
+	var rec MergeRecord
+	into, at := id, time.Time{}
+	for range 64 { // merged into one that was merged in turn
+		v := mb.Get(append([]byte{'a'}, u64(uint64(into))...))
+		if v == nil || decodeMergeRecord(v, &rec) != nil {
+			break
+		}
+		if at.IsZero() {
+			at = rec.At
+		}
+		into = rec.Survivor
+	}
+	if into != id {
+		err.Detail = fmt.Sprintf("it was merged into customer %d on %s", into, at.Format("2006-01-02"))
+	}
+	return err
+}
 
 // ConflictError names the record a new one clashes with.
 type ConflictError struct {
