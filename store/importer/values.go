@@ -149,7 +149,10 @@ func parseCivil(s, hint string) (civil, error) {
 		}
 		c.y, c.mo, c.d, err = atoi3(p[0], p[1], p[2])
 	case strings.Count(datePart, ".") == 2:
-		p := strings.Split(strings.TrimSuffix(datePart, "."), ".")
+		p := strings.Split(datePart, ".")
+		if p[2] == "" {
+			return c, fmt.Errorf("%q has no year; write the year in full (31.12.2025)", s)
+		}
 		if len(p[2]) != 4 {
 			return c, fmt.Errorf("%q has a two-digit year; write the year in full (31.12.2025)", s)
 		}
