@@ -37,10 +37,10 @@ var importTestSecret = bytes.Repeat([]byte{7}, 32)
 // newImportStore builds the same small store every time: three purposes,
 // 30 customers (some with a phone), one erased customer whose address came
 // back as a suppressed customer, and one erased customer.
-func newImportStore(t *testing.T) *Store { return newImportStoreN(t, 30) }
+func newImportStore(t testing.TB) *Store { return newImportStoreN(t, 30) }
 
 // newImportStoreN is newImportStore with n regular customers.
-func newImportStoreN(t *testing.T, n int) *Store {
+func newImportStoreN(t testing.TB, n int) *Store {
 	t.Helper()
 	clock := &testClock{t: testNow}
 	s, err := Open(filepath.Join(t.TempDir(), "k.db"), Options{Now: clock.now, Secret: importTestSecret})
@@ -633,4 +633,22 @@ func TestConsentImportRefusesAFileImportedBefore(t *testing.T) {
 		require.NoError(t, err, "a file that wrote nothing may come again")
 		assert.Equal(t, 1, rep.Rejected)
 	}
+}
+
+// FuzzConsentImportNeverPanics imports arbitrary bytes as a dry run: lines
+// may be rejected, the file as a whole refused, but the import never
+// crashes.
+//
+//	go test ./store -run '^$' -fuzz FuzzConsentImportNeverPanics -fuzztime 2m
+func FuzzConsentImportNeverPanics(f *testing.F) {
+	f.Add(importTestLines(5, 7))
+	f.Add([]byte(`{"customer_email":"Neu@Example.de","channel":"sms","purpose":"newsletter","kind":"doi_confirmed","at":"2025-01-01T10:00:00+01:00","recorded_at":"2025-01-02T10:00:00Z","evidence":{"ip":"192.0.2.1"}}` + "\n" + `{"customer":" 3 ","kind":"objection","at":"2025-01-01T10:00:00Z","basis":"consent","text_version":"v1"}`))
+	f.Add([]byte("null\n[]\n{}\n\xef\xbb\xbf{\"customer\":1}"))
+	s := newImportStore(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep, err := s.ImportConsents(admin, "fuzz.jsonl", bytes.NewReader(data), true)
+		if err == nil && rep.Read != rep.Written+rep.Rejected {
+			t.Fatalf("read %d, written %d, rejected %d", rep.Read, rep.Written, rep.Rejected)
+		}
+	})
 }

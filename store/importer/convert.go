@@ -125,6 +125,19 @@ func importField(f string) string {
 func (p *problems) text() string { return strings.Join(p.msgs, "; ") }
 
 // convert turns one raw record into a row of the entity.
+// convertSafely is convert for a row of a file from anywhere: should a
+// value still crash the conversion, the row is rejected and the import goes
+// on, instead of the crash taking down the program (and, under `karton
+// serve`, everyone's sessions) from a converter goroutine.
+func (lk *lookups) convertSafely(entity store.ImportEntity, cols []Column, rec rawRecord) (out converted) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = converted{line: rec.line, problem: fmt.Sprintf("the row could not be read (Karton failed on it: %v); please report it with the row", r)}
+		}
+	}()
+	return lk.convert(entity, cols, rec)
+}
+
 func (lk *lookups) convert(entity store.ImportEntity, cols []Column, rec rawRecord) converted {
 	out := converted{line: rec.line}
 	if rec.problem != "" {

@@ -37,3 +37,19 @@ func TestContentKeyIsStable(t *testing.T) {
 	require.Equal(t, "46143070495412544c2cd4652a219cd0", hex.EncodeToString(out.key[:]))
 	require.Equal(t, []string{"email", "first_name", "last_name", "city"}, out.present)
 }
+
+// A row that still crashes the conversion is rejected, naming the crash,
+// instead of taking the program down from a converter goroutine.
+func TestConvertSafelyRejectsARowThatCrashes(t *testing.T) {
+	var cols []Column
+	var pending *rawRecord
+	opts := &Options{Entity: store.ImportInteractions}
+	header := rawRecord{line: 1, vals: []string{"email", "kind", "channel", "at"}}
+	require.NoError(t, setupColumns(&cols, &pending, header, opts))
+	var lk *lookups // nothing to look channels up in: convert crashes
+	rec := rawRecord{line: 7, vals: []string{"anna@example.de", "visit", "web", "2025-01-01"}}
+	require.Panics(t, func() { lk.convert(store.ImportInteractions, cols, rec) })
+	out := lk.convertSafely(store.ImportInteractions, cols, rec)
+	require.Equal(t, 7, out.line)
+	require.Contains(t, out.problem, "the row could not be read (Karton failed on it: runtime error")
+}

@@ -404,7 +404,7 @@ func run(ctx context.Context, st *store.Store, by model.Actor, src Source, opts 
 				}
 				out = out[:len(c.recs)] // each element is overwritten whole
 				for i, rec := range c.recs {
-					out[i] = lk.convert(opts.Entity, c.cols, rec)
+					out[i] = lk.convertSafely(opts.Entity, c.cols, rec)
 				}
 				c.out <- out
 			}
