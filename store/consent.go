@@ -602,19 +602,12 @@ func (t *Tx) eraseActivityText(cid model.CustomerID) error {
 			return err
 		}
 	}
-	decisions, err := t.Reader().CustomerDecisions(cid)
+	messages, err := t.Reader().customerMessages(cid)
 	if err != nil {
 		return err
 	}
 	var w *outboxWriter
-	for _, d := range decisions {
-		if d.MessageID == 0 {
-			continue
-		}
-		m, err := t.Reader().OutboxEntry(d.MessageID)
-		if err != nil {
-			return err
-		}
+	for _, m := range messages {
 		if m.LastError == "" || m.LastError == erasedText {
 			continue
 		}

@@ -225,6 +225,27 @@ func (r *Reader) CustomerDecisions(cid model.CustomerID) ([]DecisionRecord, erro
 	return out, err
 }
 
+// customerMessages returns the messages a customer's decisions allowed
+// (their outbox entries), in step order.
+func (r *Reader) customerMessages(cid model.CustomerID) ([]OutboxEntry, error) {
+	ds, err := r.CustomerDecisions(cid)
+	if err != nil {
+		return nil, err
+	}
+	var out []OutboxEntry
+	for _, d := range ds {
+		if d.MessageID == 0 {
+			continue
+		}
+		m, err := r.OutboxEntry(d.MessageID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
 // exportDecisions is the decision exporter of personal data exports: each
 // decision with its explanation, and the fate of the message it allowed.
 func exportDecisions(r *Reader, cid model.CustomerID) ([]json.RawMessage, error) {

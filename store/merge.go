@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"karton/model"
 )
 
@@ -432,19 +434,22 @@ func (t *Tx) repointLineage(from, to model.CustomerID) error {
 
 // MergedInto reports the survivor a customer id was merged into.
 func (r *Reader) MergedInto(id model.CustomerID) (model.CustomerID, bool) {
-	mb := r.tx.Bucket(bMerges)
+	rec, ok := mergeOf(r.tx, id)
+	return rec.Survivor, ok
+}
+
+// mergeOf returns the merge record of an absorbed customer id.
+func mergeOf(tx *bolt.Tx, id model.CustomerID) (MergeRecord, bool) {
+	var rec MergeRecord
+	mb := tx.Bucket(bMerges)
 	if mb == nil {
-		return 0, false
+		return rec, false
 	}
 	v := mb.Get(append([]byte{'a'}, u64(uint64(id))...))
-	if v == nil {
-		return 0, false
+	if v == nil || decodeMergeRecord(v, &rec) != nil {
+		return rec, false
 	}
-	var rec MergeRecord
-	if decodeMergeRecord(v, &rec) != nil {
-		return 0, false
-	}
-	return rec.Survivor, true
+	return rec, true
 }
 
 // Lineage lists the merge records of the customers a survivor absorbed

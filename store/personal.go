@@ -197,20 +197,13 @@ func nonNil[T any](s []T) []T {
 // exist. Erasure does not reach them: they are handed on to a print shop
 // or a call centre, and the operator deletes or redacts them.
 func (r *Reader) StepFilesOf(cid model.CustomerID) ([]string, error) {
-	decisions, err := r.CustomerDecisions(cid)
+	messages, err := r.customerMessages(cid)
 	if err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
 	var out []string
-	for _, d := range decisions {
-		if d.MessageID == 0 {
-			continue
-		}
-		m, err := r.OutboxEntry(d.MessageID)
-		if err != nil {
-			return nil, err
-		}
+	for _, m := range messages {
 		if m.Status != OutboxSent && m.Status != OutboxSending {
 			continue
 		}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -91,25 +90,19 @@ func notFound(entity, key string) error { return &NotFoundError{Entity: entity, 
 // one a merge absorbed, it names the customer it lives on in.
 func noCustomer(tx *bolt.Tx, id model.CustomerID) error {
 	err := &NotFoundError{Entity: "customer", Key: id.String()}
-	mb := tx.Bucket(bMerges)
-	if mb == nil {
+	first, ok := mergeOf(tx, id)
+	if !ok {
 		return err
 	}
-	var rec MergeRecord
-	into, at := id, time.Time{}
+	into := first.Survivor
 	for range 64 { // merged into one that was merged in turn
-		v := mb.Get(append([]byte{'a'}, u64(uint64(into))...))
-		if v == nil || decodeMergeRecord(v, &rec) != nil {
+		rec, ok := mergeOf(tx, into)
+		if !ok {
 			break
-		}
-		if at.IsZero() {
-			at = rec.At
 		}
 		into = rec.Survivor
 	}
-	if into != id {
-		err.Detail = fmt.Sprintf("it was merged into customer %d on %s", into, at.Format("2006-01-02"))
-	}
+	err.Detail = fmt.Sprintf("it was merged into customer %d on %s", into, first.At.Format("2006-01-02"))
 	return err
 }
 
