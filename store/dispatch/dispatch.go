@@ -185,7 +185,7 @@ var settingsByKind = map[model.ConnectorKind][]Setting{
 	model.ConnectorFile: {
 		{Key: "dir", Required: true, Help: "directory to write step files into; created if missing"},
 		{Key: "format", Default: "csv", Help: "csv or jsonl"},
-		{Key: "delimiter", Default: ",", Help: `CSV field separator, one character (";" for German Excel)`},
+		{Key: "delimiter", Default: ",", Help: `CSV field separator: one character (";" for German Excel), or tab, space, semicolon, pipe`},
 		{Key: "bom", Default: "false", Help: "start new CSV files with a UTF-8 byte order mark for Excel"},
 		{Key: "unsubscribe_base", Help: unsubscribeBaseHelp},
 	},

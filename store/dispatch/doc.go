@@ -31,7 +31,8 @@
 //
 //	dir        directory to write into; created if missing (required)
 //	format     csv | jsonl (default csv)
-//	delimiter  CSV field separator, one character (default ","; ";" for German Excel)
+//	delimiter  CSV field separator: one character (default ","; ";" for German
+//	           Excel), or tab, space, comma, semicolon, pipe
 //	bom        true | false: start new CSV files with a UTF-8 byte order mark
 //	           so Excel reads umlauts correctly (default false)
 //

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -66,22 +67,62 @@ type stepFile struct {
 	rec   []string
 }
 
-func newFile(s *settingsReader) Connector {
-	c := &fileConnector{files: map[model.StepID]*stepFile{}, comma: ','}
-	c.dir = s.required("dir", "the directory the step files are written to")
-	c.format = s.oneOf("format", formatCSV, formatCSV, formatJSONL)
-	if d := s.str("delimiter", ","); d != "," {
-		r, size := utf8.DecodeRuneInString(d)
-		if size != len(d) || r == '"' || r == '\r' || r == '\n' || r == utf8.RuneError {
-			s.add("connector.delimiter", "%q must be a single character other than a quote or line break", d)
+// fileLayout is where and how a file connector writes its step files.
+type fileLayout struct {
+	dir    string
+	format string
+	comma  rune
+	bom    bool
+}
+
+// readFileLayout reads a file connector's settings; problems go to s.
+func readFileLayout(s *settingsReader) fileLayout {
+	l := fileLayout{comma: ','}
+	l.dir = s.required("dir", "the directory the step files are written to")
+	l.format = s.oneOf("format", formatCSV, formatCSV, formatJSONL)
+	if d, ok := s.settings["delimiter"]; ok && d != "" {
+		if r, ok := parseDelimiter(d); ok {
+			l.comma = r
 		} else {
-			c.comma = r
+			s.add("connector.delimiter", "%q must be a single character other than a quote or line break, or tab, space, comma, semicolon or pipe", d)
 		}
 	}
-	c.bom = s.boolean("bom", false)
-	if c.bom && c.format != formatCSV {
+	l.bom = s.boolean("bom", false)
+	if l.bom && l.format != formatCSV {
 		s.add("connector.bom", "only applies to csv files")
 	}
+	return l
+}
+
+// parseDelimiter reads a delimiter setting: one character, taken as it is
+// (a tab or a space too, which other settings would trim away), or the
+// name of one.
+func parseDelimiter(d string) (rune, bool) {
+	switch strings.ToLower(strings.TrimSpace(d)) {
+	case "tab", `\t`:
+		return '\t', true
+	case "space":
+		return ' ', true
+	case "comma":
+		return ',', true
+	case "semicolon":
+		return ';', true
+	case "pipe":
+		return '|', true
+	}
+	if t := strings.TrimSpace(d); t != "" {
+		d = t // " ; " is ";", but " " and "\t" are themselves
+	}
+	r, size := utf8.DecodeRuneInString(d)
+	if size != len(d) || r == '"' || r == '\r' || r == '\n' || r == utf8.RuneError {
+		return 0, false
+	}
+	return r, true
+}
+
+func newFile(s *settingsReader) Connector {
+	l := readFileLayout(s)
+	c := &fileConnector{files: map[model.StepID]*stepFile{}, dir: l.dir, format: l.format, comma: l.comma, bom: l.bom}
 	if len(s.problems) == 0 {
 		if err := os.MkdirAll(c.dir, 0o750); err != nil {
 			s.add("connector.dir", "cannot create %s: %v", c.dir, err)
@@ -149,12 +190,11 @@ func stepPath(dir, format string, step model.StepID) string {
 // it from the store's directory). Settings it would refuse give "".
 func StepFile(settings map[string]string, step model.StepID) string {
 	s := &settingsReader{settings: settings}
-	dir := s.required("dir", "")
-	format := s.oneOf("format", formatCSV, formatCSV, formatJSONL)
-	if dir == "" || len(s.problems) > 0 {
+	l := readFileLayout(s)
+	if l.dir == "" || len(s.problems) > 0 {
 		return ""
 	}
-	return stepPath(dir, format, step)
+	return stepPath(l.dir, l.format, step)
 }
 
 // open returns the step's file, creating or recovering it on first use.
@@ -225,14 +265,31 @@ func (c *fileConnector) recover(sf *stepFile) error {
 	return nil
 }
 
-// scanJSONL returns the length of the complete lines. A line cut off by a
-// crash has no final newline; any other unreadable line is damage the
-// connector must not paper over.
+// scanJSONL returns the length of the complete lines and collects the
+// message ids in them.
 func scanJSONL(sf *stepFile) (int64, error) {
 	sf.seen = map[uint64]struct{}{}
-	r := bufio.NewReaderSize(io.NewSectionReader(sf.f, 0, 1<<62), 64<<10)
+	return walkJSONL(sf.f, func(line []byte, n int, _ int64) error {
+		var rec struct {
+			ID uint64 `json:"id"`
+		}
+		if err := json.Unmarshal(line, &rec); err != nil || rec.ID == 0 {
+			return fmt.Errorf("line %d is not a message record", n)
+		}
+		sf.seen[rec.ID] = struct{}{}
+		return nil
+	})
+}
+
+// walkJSONL hands each complete line of a step file (with its newline, its
+// number and its offset) to fn, and returns the length of the complete
+// lines. A line cut off by a crash has no final newline; any other
+// unreadable line is damage the connector must not paper over (fn says
+// which lines it cannot read).
+func walkJSONL(f io.ReaderAt, fn func(line []byte, n int, start int64) error) (int64, error) {
+	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, 1<<62), 64<<10)
 	var off int64
-	for line := 1; ; line++ {
+	for n := 1; ; n++ {
 		b, err := r.ReadBytes('\n')
 		if errors.Is(err, io.EOF) {
 			return off, nil // b, if any, is the incomplete tail
@@ -240,47 +297,58 @@ func scanJSONL(sf *stepFile) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		var rec struct {
-			ID uint64 `json:"id"`
+		if err := fn(b, n, off); err != nil {
+			return 0, err
 		}
-		if err := json.Unmarshal(b, &rec); err != nil || rec.ID == 0 {
-			return 0, fmt.Errorf("line %d is not a message record", line)
-		}
-		sf.seen[rec.ID] = struct{}{}
 		off += int64(len(b))
 	}
 }
 
-// scanCSV does for CSV what scanJSONL does for lines. Fields may contain
-// line breaks, so records are found with the CSV reader, and a record only
-// counts when a newline follows it.
+// scanCSV does for CSV what scanJSONL does for lines.
 func (c *fileConnector) scanCSV(sf *stepFile) (int64, error) {
 	sf.seen = map[uint64]struct{}{}
-	data := io.NewSectionReader(sf.f, 0, 1<<62)
+	return walkCSV(sf.f, c.comma, func(rec []string, line int, _, _ int64) error {
+		id, err := strconv.ParseUint(rec[0], 10, 64)
+		if err != nil || id == 0 {
+			return fmt.Errorf("line %d has no message id", line)
+		}
+		sf.seen[id] = struct{}{}
+		return nil
+	})
+}
+
+// walkCSV checks a step file's header and hands each complete record after
+// it to fn, with the line it starts on and its byte range (its line break
+// included); it returns the end of the last complete record, 0 when not
+// even the header is complete. Fields may contain line breaks, so records
+// are found with the CSV reader, and a record only counts when a newline
+// follows it.
+func walkCSV(f io.ReaderAt, comma rune, fn func(rec []string, line int, start, end int64) error) (int64, error) {
+	data := io.NewSectionReader(f, 0, 1<<62)
 	var base int64
 	head := make([]byte, len(utf8BOM))
 	if n, _ := data.ReadAt(head, 0); n == len(head) && string(head) == utf8BOM {
 		base = int64(len(head))
 	}
-	br := bufio.NewReaderSize(io.NewSectionReader(sf.f, base, 1<<62), 64<<10)
+	br := bufio.NewReaderSize(io.NewSectionReader(f, base, 1<<62), 64<<10)
 	r := csv.NewReader(br)
-	r.Comma = c.comma
+	r.Comma = comma
 	r.FieldsPerRecord = len(fileColumns)
-	r.ReuseRecord = true
 
-	var good int64 // end of the last confirmed record
-	var pendingEnd int64 = -1
-	var pendingID uint64
+	good := base // end of the last confirmed record
+	var pending []string
+	pendingLine, pendingEnd := 0, int64(-1)
 	header := true
-	confirm := func() {
+	confirm := func() error {
 		if pendingEnd < 0 {
-			return
+			return nil
 		}
-		good = pendingEnd
-		if pendingID != 0 {
-			sf.seen[pendingID] = struct{}{}
+		start := good
+		good, pendingEnd = pendingEnd, -1
+		if pending == nil {
+			return nil // the header
 		}
-		pendingEnd = -1
+		return fn(pending, pendingLine, start, good)
 	}
 	for {
 		rec, err := r.Read()
@@ -291,35 +359,42 @@ func (c *fileConnector) scanCSV(sf *stepFile) (int64, error) {
 			// A crash leaves at most one damaged record, at the very end.
 			// The record before it was followed by more data, so it is whole.
 			if _, next := r.Read(); errors.Is(next, io.EOF) {
-				confirm()
+				if err := confirm(); err != nil {
+					return 0, err
+				}
 				break
+			}
+			if header {
+				return 0, fmt.Errorf("its header is not Karton's (a different format or delimiter?): %w", err)
 			}
 			return 0, fmt.Errorf("unreadable CSV: %w", err)
 		}
-		confirm()
+		if err := confirm(); err != nil {
+			return 0, err
+		}
 		end := base + r.InputOffset()
 		if header {
 			if !slices.Equal(rec, fileColumns) {
 				return 0, errors.New("its header is not Karton's (a different format or delimiter?)")
 			}
 			header = false
-			pendingEnd, pendingID = end, 0
+			pending, pendingEnd = nil, end
 			continue
 		}
-		id, perr := strconv.ParseUint(rec[0], 10, 64)
-		if perr != nil || id == 0 {
-			line, _ := r.FieldPos(0)
-			return 0, fmt.Errorf("line %d has no message id", line)
-		}
-		pendingEnd, pendingID = end, id
+		pendingLine, _ = r.FieldPos(0)
+		pending, pendingEnd = rec, end
 	}
 	if pendingEnd >= 0 {
 		last := make([]byte, 1)
-		if _, err := sf.f.ReadAt(last, pendingEnd-1); err == nil && last[0] == '\n' {
-			confirm()
+		if _, err := f.ReadAt(last, pendingEnd-1); err == nil && last[0] == '\n' {
+			if err := confirm(); err != nil {
+				return 0, err
+			}
 		}
 	}
-	// good is 0 when not even the header is complete: the file starts afresh.
+	if good == base {
+		return 0, nil // not even the header is complete: the file starts afresh
+	}
 	return good, nil
 }
 

@@ -304,3 +304,28 @@ func TestStepFile(t *testing.T) {
 		assert.Equal(t, tc.want, StepFile(tc.settings, 7), "%v", tc.settings)
 	}
 }
+
+func TestFileDelimiterSetting(t *testing.T) {
+	for _, tt := range []struct {
+		setting string
+		want    string // the header's first separator
+	}{
+		{"", ","}, {";", ";"}, {" ; ", ";"}, {"|", "|"},
+		{"\t", "\t"}, {"tab", "\t"}, {"TAB", "\t"}, {`\t`, "\t"}, {" ", " "}, {"space", " "},
+		{"semicolon", ";"}, {"pipe", "|"}, {"comma", ","},
+	} {
+		dir := t.TempDir()
+		c := newFileConnector(t, map[string]string{"dir": dir, "delimiter": tt.setting})
+		require.NoError(t, c.Send(context.Background(), sample(1)), "%q", tt.setting)
+		require.NoError(t, c.Close())
+		b, err := os.ReadFile(filepath.Join(dir, "step-9.csv"))
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(string(b), "message_id"+tt.want+"customer_id"+tt.want), "%q: %q", tt.setting, b[:30])
+	}
+	for _, bad := range []string{`""`, "ab", "\n", `"`, "tabs"} {
+		_, err := New(channel(model.ConnectorFile, map[string]string{"dir": t.TempDir(), "delimiter": bad}), Options{})
+		require.Error(t, err, "%q", bad)
+		assert.Contains(t, err.Error(), "connector.delimiter")
+		assert.Contains(t, err.Error(), "or tab, space")
+	}
+}
