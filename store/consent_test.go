@@ -510,3 +510,21 @@ func TestSuppressionOfAContactPointNoLongerHeld(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, v.OK, v.Reason)
 }
+
+// The files a file connector wrote are blanked only for an erased person
+// and only by an admin; a customer without messages has no files.
+func TestRedactStepFilesNeedsAnErasedCustomerAndAnAdmin(t *testing.T) {
+	s, _ := openTest(t)
+	id := addCustomer(t, s, model.Customer{Type: model.Consumer, FirstName: "Jana", Email: "jana@example.de"})
+	_, err := s.RedactStepFiles(admin, id)
+	assert.ErrorContains(t, err, "customer 1 is not erased")
+	require.NoError(t, s.Update(admin, func(tx *Tx) error { return tx.EraseCustomer(id) }))
+	_, err = s.RedactStepFiles(model.Actor{Name: "vera", Role: model.RoleViewer}, id)
+	var pe *model.PermissionError
+	assert.ErrorAs(t, err, &pe)
+	files, err := s.RedactStepFiles(admin, id)
+	require.NoError(t, err)
+	assert.Empty(t, files)
+	_, err = s.RedactStepFiles(admin, 99)
+	assert.ErrorIs(t, err, ErrNotFound)
+}

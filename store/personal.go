@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"karton/model"
@@ -191,18 +192,24 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// StepFilesOf lists the files outside the store that a file connector
+// stepFileRef is a file a file connector wrote a customer's messages to,
+// with the connector's settings (which say how it is written).
+type stepFileRef struct {
+	path     string
+	settings map[string]string
+}
+
+// stepFilesOf lists the files outside the store that a file connector
 // wrote the customer's messages to (sent, or claimed for sending when a
 // run stopped), where the channels' current settings put them, and that
-// exist. Erasure does not reach them: they are handed on to a print shop
-// or a call centre, and the operator deletes or redacts them.
-func (r *Reader) StepFilesOf(cid model.CustomerID) ([]string, error) {
+// exist.
+func (r *Reader) stepFilesOf(cid model.CustomerID) ([]stepFileRef, error) {
 	messages, err := r.customerMessages(cid)
 	if err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
-	var out []string
+	var out []stepFileRef
 	for _, m := range messages {
 		if m.Status != OutboxSent && m.Status != OutboxSending {
 			continue
@@ -215,16 +222,70 @@ func (r *Reader) StepFilesOf(cid model.CustomerID) ([]string, error) {
 			continue
 		}
 		path := dispatch.StepFile(ch.Connector.Settings, m.StepID)
-		if path == "" || seen[path] {
+		if path == "" {
 			continue
 		}
-		seen[path] = true
-		if path = r.s.besideStore(path); fileExists(path) {
-			out = append(out, path)
+		if path = r.s.besideStore(path); !seen[path] && fileExists(path) {
+			seen[path] = true
+			out = append(out, stepFileRef{path, ch.Connector.Settings})
 		}
 	}
-	slices.Sort(out)
+	slices.SortFunc(out, func(a, b stepFileRef) int { return strings.Compare(a.path, b.path) })
 	return out, nil
+}
+
+// StepFileRedaction is what erasure did to one file a file connector wrote
+// a person's messages to.
+type StepFileRedaction struct {
+	Path string `json:"path"`
+	// Rows is how many of the person's records were blanked.
+	Rows int `json:"rows"`
+	// Err says why the file could not be redacted; it still holds the
+	// person's data.
+	Err string `json:"error,omitempty"`
+}
+
+// RedactStepFiles blanks an erased customer's records in the files that
+// file connectors wrote their messages to (dispatch.RedactStepFile): the
+// store's erasure does not reach them, and they are Karton's own copies of
+// what went to a print shop or a call centre. Copies handed on are beyond
+// it. A file that cannot be redacted is reported with the reason, and the
+// others are still redacted. It is audited (customer.erase.files) when
+// there were files, and may be run again, e.g. after a failure: records
+// blanked before are left as they are. Admin only.
+func (s *Store) RedactStepFiles(by model.Actor, cid model.CustomerID) ([]StepFileRedaction, error) {
+	if err := by.Require(model.PermAdminister, "redact the files of erased customers"); err != nil {
+		return nil, err
+	}
+	var files []stepFileRef
+	err := s.View(by, func(r *Reader) error {
+		c, err := r.Customer(cid)
+		if err != nil {
+			return err
+		}
+		if !c.Erased {
+			return fmt.Errorf("customer %d is not erased: only an erased person's messages are blanked in the files", cid)
+		}
+		files, err = r.stepFilesOf(cid)
+		return err
+	})
+	if err != nil || len(files) == 0 {
+		return nil, err
+	}
+	out := make([]StepFileRedaction, len(files))
+	for i, f := range files {
+		out[i].Path = f.path
+		if out[i].Rows, err = dispatch.RedactStepFile(f.path, f.settings, cid); err != nil {
+			out[i].Err = err.Error()
+		}
+	}
+	payload, err := json.Marshal(out)
+	if err != nil {
+		return out, err
+	}
+	return out, s.Update(by, func(tx *Tx) error {
+		return tx.Audit("customer.erase.files", fmt.Sprintf("customer:%d", cid), payload)
+	})
 }
 
 func fileExists(path string) bool {

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -187,16 +189,76 @@ func TestLaunchAcceptance(t *testing.T) {
 	require.NotEmpty(t, export.Decisions)
 	assert.Equal(t, step, export.Decisions[len(export.Decisions)-1].StepID)
 
-	// Erasing a recipient names the print shop's file, which the store
-	// does not reach; erasing the objector, whose letter was never
-	// written, names none.
+	// Erasing a recipient blanks their letter in the print shop's file,
+	// which the store's erasure does not reach; erasing the objector, whose
+	// letter was never written, touches no file.
 	printFile := filepath.Join(filepath.Dir(db), "outbox", "print", "step-"+sid+".csv")
-	out := mustRun(t, "--db", db, "customer", "erase", records[1][1])
-	assert.Contains(t, out, "their messages are also in 1 file(s)")
-	assert.Contains(t, out, "remove the rows with customer_id "+records[1][1])
-	assert.Contains(t, out, "\n  "+printFile+"\n")
+	original, err := os.ReadFile(printFile)
+	require.NoError(t, err)
+	erased := records[1]
+	out := mustRun(t, "--db", db, "customer", "erase", erased[1])
+	assert.Contains(t, out, "blanked their 1 record(s) in "+printFile+" (")
+	after, err := os.ReadFile(printFile)
+	require.NoError(t, err)
+	assert.Len(t, after, len(original), "blanked in place")
+	require.Contains(t, erased[19], "BF"+erased[1], "the body holds the person's code")
+	assert.NotContains(t, string(after), erased[19])
+	rows, err := csv.NewReader(bytes.NewReader(after)).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, len(records), len(rows))
+	assert.Equal(t, records[2:], rows[2:], "the other letters stay")
+	assert.Equal(t, erased[:8], rows[1][:8], "ids, kind, attempt and time stay")
+	for _, f := range rows[1][8:] {
+		assert.Empty(t, strings.TrimSpace(f))
+	}
+	assert.Contains(t, mustRun(t, "--db", db, "audit", "verify"), "intact")
+	out = mustRun(t, "--db", db, "customer", "erase", erased[1])
+	assert.Contains(t, out, "was erased already")
+	assert.Contains(t, out, "no records of theirs left to blank in "+printFile)
 	out = mustRun(t, "--db", db, "customer", "erase", objector)
 	assert.NotContains(t, out, "file")
+	assert.NotContains(t, out, "blank")
+
+	// A file it cannot read is named, the erasure stands, and a run after
+	// the file is mended finishes the job.
+	third := rows[3]
+	header, data, _ := bytes.Cut(after, []byte("\n"))
+	damaged := slices.Concat(header, []byte("\nnot,a,record\n"), data)
+	require.NoError(t, os.WriteFile(printFile, damaged, 0o600))
+	code, out, stderr = karton(t, "--db", db, "customer", "erase", third[1])
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "erased customer "+third[1])
+	assert.Contains(t, out, "could not blank their records: "+printFile+": unreadable CSV: record on line 2")
+	assert.Contains(t, stderr, "1 file(s) still hold customer "+third[1]+"'s messages")
+	assert.Equal(t, damaged, must(os.ReadFile(printFile)), "nothing was changed in the file")
+	require.NoError(t, os.WriteFile(printFile, after, 0o600))
+	out = mustRun(t, "--db", db, "customer", "erase", third[1])
+	assert.Contains(t, out, "blanked their 1 record(s)")
+	assert.NotContains(t, string(must(os.ReadFile(printFile))), third[19])
+
+	// Each run that found the file is in the audit chain.
+	st, err := store.Open(db, store.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+	var redactions []string
+	require.NoError(t, st.View(store.SystemActor, func(r *store.Reader) error {
+		es, err := r.AuditLatest(20)
+		for _, e := range es {
+			if e.Action == "customer.erase.files" {
+				redactions = append(redactions, e.Subject)
+			}
+		}
+		return err
+	}))
+	assert.ElementsMatch(t, []string{"customer:" + erased[1], "customer:" + erased[1], "customer:" + third[1], "customer:" + third[1]}, redactions)
+}
+
+// must is v, failing the test on err.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 func TestCampaignCommands(t *testing.T) {

@@ -151,29 +151,44 @@ func customerEraseCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		var id model.CustomerID
-		var files []string
-		err = st.Update(e.actor, func(tx *store.Tx) error {
-			c, err := tx.Reader().FindCustomer(args[0])
-			if err != nil {
-				return err
-			}
-			id = c.ID
-			if err := tx.EraseCustomer(c.ID); err != nil {
-				return err
-			}
-			files, err = tx.Reader().StepFilesOf(c.ID)
+		var c model.Customer
+		if err := st.View(e.actor, func(r *store.Reader) error {
+			c, err = r.FindCustomer(args[0])
 			return err
-		})
+		}); err != nil {
+			return err
+		}
+		if c.Erased {
+			// Run again to finish what a failure left: the files.
+			fmt.Fprintf(e.stdout, "customer %d was erased already (on %s)\n", c.ID, c.ErasedAt.UTC().Format("2006-01-02"))
+		} else {
+			if err := st.Update(e.actor, func(tx *store.Tx) error { return tx.EraseCustomer(c.ID) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "erased customer %d: personal data, consent evidence and the notes of their interactions removed, contact points suppressed; the ledger and audit chain keep their pseudonymous entries\n", c.ID)
+		}
+		files, err := st.RedactStepFiles(e.actor, c.ID)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "erased customer %d: personal data, consent evidence and the notes of their interactions removed, contact points suppressed; the ledger and audit chain keep their pseudonymous entries\n", id)
-		if len(files) > 0 {
-			fmt.Fprintf(e.stdout, "their messages are also in %d file(s) a file connector wrote outside the store, which erasure does not change: delete them, or remove the rows with customer_id %d, here and wherever they were handed on:\n", len(files), id)
-			for _, f := range files {
-				fmt.Fprintf(e.stdout, "  %s\n", cell(f))
+		failed := 0
+		for _, f := range files {
+			if f.Err != "" {
+				failed++
+				fmt.Fprintf(e.stdout, "could not blank their records: %s\n", cell(f.Err))
+				continue
 			}
+			if f.Rows == 0 {
+				fmt.Fprintf(e.stdout, "no records of theirs left to blank in %s\n", cell(f.Path))
+				continue
+			}
+			fmt.Fprintf(e.stdout, "blanked their %d record(s) in %s (name, addresses, subject, body, unsubscribe link; ids and times stay)\n", f.Rows, cell(f.Path))
+		}
+		if len(files) > 0 {
+			fmt.Fprintln(e.stdout, "these files are the store's copies of what a file connector handed on: copies made from them (at a print shop, a call centre) are beyond Karton")
+		}
+		if failed > 0 {
+			return fmt.Errorf("%d file(s) still hold customer %d's messages: delete them, or remove the records with customer_id %d by hand, then run this again", failed, c.ID, c.ID)
 		}
 		return nil
 	}

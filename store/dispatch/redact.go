@@ -34,6 +34,15 @@ var personalColumns = []string{
 // A record cut off by a crash at the end of the file is left for the
 // connector, which removes it when it next opens the file.
 func RedactStepFile(path string, settings map[string]string, cid model.CustomerID) (int, error) {
+	n, err := redactStepFile(path, settings, cid)
+	var pe *os.PathError
+	if err != nil && !errors.As(err, &pe) {
+		err = fmt.Errorf("%s: %w", path, err)
+	}
+	return n, err
+}
+
+func redactStepFile(path string, settings map[string]string, cid model.CustomerID) (int, error) {
 	s := &settingsReader{settings: settings}
 	l := readFileLayout(s)
 	if err := s.err(); err != nil {
@@ -85,16 +94,16 @@ func RedactStepFile(path string, settings map[string]string, cid model.CustomerI
 		})
 	}
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
+		return 0, err
 	}
 	for _, c := range changes {
 		if _, err := f.WriteAt(c.rec, c.at); err != nil {
-			return 0, fmt.Errorf("%s: %w", path, err)
+			return 0, err
 		}
 	}
 	if len(changes) > 0 {
 		if err := f.Sync(); err != nil {
-			return 0, fmt.Errorf("%s: %w", path, err)
+			return 0, err
 		}
 	}
 	return len(changes), f.Close()
