@@ -96,15 +96,20 @@ func dropGroupSeparators(s string) string {
 // ',' followed by one or two digits.
 func ParseMoney(s string) (Money, error) {
 	t := strings.TrimSpace(s)
+	// The sign may stand before the symbol, as Format writes it ("-€0.05"),
+	// or after it ("€ -0,05"), but only once.
+	neg := false
+	if rest, ok := strings.CutPrefix(t, "-"); ok {
+		neg, t = true, strings.TrimSpace(rest)
+	}
 	for _, sym := range []string{"€", "$", "£", "EUR", "USD", "GBP", "CHF"} {
 		t = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(t, sym), sym))
 	}
+	if rest, ok := strings.CutPrefix(t, "-"); ok && !neg {
+		neg, t = true, rest
+	}
 	if t == "" {
 		return 0, fmt.Errorf("%q is not an amount", s)
-	}
-	neg := false
-	if strings.HasPrefix(t, "-") {
-		neg, t = true, t[1:]
 	}
 	intPart, frac := t, ""
 	if i := strings.LastIndexAny(t, ".,"); i >= 0 && len(t)-i-1 <= 2 && len(t)-i-1 >= 1 {

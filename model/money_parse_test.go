@@ -22,6 +22,9 @@ func TestParseMoney(t *testing.T) {
 		"1'234.56":       123456,
 		"CHF 1'000":      100000,
 		"-12,3":          -1230,
+		"-€0.05":         -5, // as Format writes it
+		"€ -0,05":        -5,
+		"-CHF 1'000.50":  -100050,
 		"€ 12":           1200,
 		"12 EUR":         1200,
 		" 7,00 € ":       700,
@@ -32,7 +35,7 @@ func TestParseMoney(t *testing.T) {
 		require.NoError(t, err, "%q", in)
 		assert.Equal(t, want, got, "%q", in)
 	}
-	for _, in := range []string{"", " ", "€", "-", ".", "abc", "12a", "1.2.3,4x", "--5", "46116860184273880"} {
+	for _, in := range []string{"", " ", "€", "-", ".", "abc", "12a", "1.2.3,4x", "--5", "-€-5", "€--5", "46116860184273880"} {
 		_, err := ParseMoney(in)
 		assert.Error(t, err, "%q", in)
 	}
