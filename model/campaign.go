@@ -244,7 +244,7 @@ func (c *Campaign) Validate() error {
 		}
 		p.plain(fmt.Sprintf("staff[%d].name", i), s.Name)
 		p.plain(fmt.Sprintf("staff[%d].role", i), s.Role)
-		if s.Hours < 0 || s.Hours > 10000 {
+		if !(s.Hours >= 0 && s.Hours <= 10000) { // NaN too
 			p.add(fmt.Sprintf("staff[%d].hours", i), "must be between 0 and 10000")
 		}
 	}

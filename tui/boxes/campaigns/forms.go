@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -161,7 +162,8 @@ func parseBudget(s string) ([]model.BudgetLine, error) {
 	return out, nil
 }
 
-// parseStaff reads one "name, role, hours" per line.
+// parseStaff reads one "name, role, hours" per line; hours may have a
+// decimal comma ("Anna, Design, 7,5").
 func parseStaff(s string) ([]model.StaffAssignment, error) {
 	var out []model.StaffAssignment
 	for n, line := range strings.Split(s, "\n") {
@@ -169,17 +171,28 @@ func parseStaff(s string) ([]model.StaffAssignment, error) {
 		if line == "" {
 			continue
 		}
-		parts := strings.Split(line, ",")
+		parts := strings.SplitN(line, ",", 3)
 		if len(parts) != 3 {
 			return nil, fmt.Errorf("line %d %q is not name, role, hours", n+1, line)
 		}
-		h, err := strconv.ParseFloat(strings.TrimSpace(parts[2]), 64)
-		if err != nil || h < 0 {
-			return nil, fmt.Errorf("line %d: %q is not a number of hours", n+1, strings.TrimSpace(parts[2]))
+		hours := strings.TrimSpace(parts[2])
+		h, err := parseHours(hours)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %q is not a number of hours like 7.5", n+1, hours)
 		}
 		out = append(out, model.StaffAssignment{Name: strings.TrimSpace(parts[0]), Role: strings.TrimSpace(parts[1]), Hours: h})
 	}
 	return out, nil
+}
+
+// parseHours reads a plain decimal number of hours, with a decimal point
+// or comma; not NaN, infinities or exponents, which ParseFloat would take.
+func parseHours(s string) (float64, error) {
+	s = strings.Replace(s, ",", ".", 1)
+	if s == "" || strings.Trim(s, "0123456789.") != "" {
+		return 0, errors.New("not a number")
+	}
+	return strconv.ParseFloat(s, 64)
 }
 
 func parseCapacity(s string) (int, error) {
@@ -561,16 +574,28 @@ func parseConditions(s string) ([]model.Condition, error) {
 		if line == "" {
 			continue
 		}
-		parts := strings.SplitN(line, " ", 3)
-		if len(parts) < 3 {
+		field, rest := cutWord(line)
+		op, value := cutWord(rest)
+		if value == "" {
 			return nil, fmt.Errorf("line %d %q is not field op value (e.g. city = Berlin)", n+1, line)
 		}
-		out = append(out, model.Condition{Field: parts[0], Op: parts[1], Value: strings.TrimSpace(parts[2])})
+		out = append(out, model.Condition{Field: field, Op: op, Value: value})
 	}
 	if err := model.ValidateConditions(out); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// cutWord splits s at its first run of white space (two spaces or a tab
+// between field and operator are as good as one).
+func cutWord(s string) (word, rest string) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, unicode.IsSpace)
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], strings.TrimSpace(s[i:])
 }
 
 func (v *segmentValues) apply(s *model.Segment) error {

@@ -123,7 +123,8 @@ func pairs(m map[string]string) []string {
 }
 
 // parsePairs reads one "key=value" per line; blank lines are skipped, an
-// empty text is no settings.
+// empty text is no settings, and a key given twice is refused (which of
+// two directories was meant?).
 func parsePairs(s string) (map[string]string, error) {
 	var m map[string]string
 	for n, line := range strings.Split(s, "\n") {
@@ -138,6 +139,9 @@ func parsePairs(s string) (map[string]string, error) {
 		}
 		if m == nil {
 			m = map[string]string{}
+		}
+		if _, twice := m[k]; twice {
+			return nil, fmt.Errorf("line %d: %q is given twice; give each key once", n+1, k)
 		}
 		m[k] = v
 	}

@@ -204,6 +204,8 @@ func parseFilter(raw string, purposes []model.Purpose, actor model.Actor) (filte
 			}
 			if f.Score == nil {
 				f.Score = &scoreCond{}
+			} else if f.Score.segment != 0 {
+				return f, fmt.Errorf("segment: is given twice; a filter takes one segment")
 			}
 			f.Score.segment = seg
 		case "clv":
@@ -213,11 +215,16 @@ func parseFilter(raw string, purposes []model.Purpose, actor model.Actor) (filte
 			}
 			if f.Score == nil {
 				f.Score = &scoreCond{}
+			} else if f.Score.hasCLV {
+				return f, fmt.Errorf("clv: is given twice; give one range, e.g. clv:10000-50000")
 			}
 			f.Score.hasCLV, f.Score.min, f.Score.max = true, lo, hi
 		case "source":
 			if !actor.Can(model.PermSeePersonalData) {
 				return f, fmt.Errorf("filtering by source needs permission to see personal data, which %s lacks: a customer's source ids are personal data", roleOf(actor))
+			}
+			if f.Source != "" {
+				return f, fmt.Errorf("source: is given twice; a filter takes one source id")
 			}
 			f.Source = value
 		default:
