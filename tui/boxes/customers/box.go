@@ -32,6 +32,7 @@ import (
 	"karton/model"
 	"karton/store"
 	"karton/tui/common"
+	"karton/tui/components/confirm"
 	"karton/tui/components/form"
 	"karton/tui/components/palette"
 	"karton/tui/components/vtable"
@@ -67,6 +68,9 @@ type Box struct {
 	view *view360
 	mode mode
 	form *activeForm
+	// confirm asks before an erasure; erasing is set while one runs.
+	confirm *confirm.Dialog
+	erasing bool
 
 	input     textinput.Model
 	filterErr string
@@ -101,6 +105,7 @@ func New(c *common.Context) *Box {
 	b := &Box{c: c}
 	b.list = newList(c)
 	b.view = newView360(c)
+	b.confirm = confirm.New(c.Theme, c.Keys)
 	b.input = textinput.New()
 	b.input.Prompt = "/ "
 	b.input.Placeholder = `name or email prefix, tag:vip, city:"Bad Homburg", consent:email/newsletter`
@@ -150,6 +155,7 @@ func (b *Box) SetTheme(th *theme.Theme) {
 	b.view.purchases.table.SetTheme(th)
 	b.input.SetStyles(th.TextInput())
 	b.spin.Style = th.Accent
+	b.confirm.SetTheme(th)
 	if b.form != nil && b.form.form != nil {
 		b.form.form.WithTheme(form.Theme(th))
 	}
@@ -157,7 +163,7 @@ func (b *Box) SetTheme(th *theme.Theme) {
 
 // Capturing implements common.Box: the filter input and the forms take
 // every key.
-func (b *Box) Capturing() bool { return b.mode == modeFilter || b.form != nil }
+func (b *Box) Capturing() bool { return b.mode == modeFilter || b.form != nil || b.confirm.Active() }
 
 // headerLines is the box's own header: the title line, and the filter
 // input or its error when there is one.
@@ -194,6 +200,7 @@ func (b *Box) layout() {
 	b.list.table.SetSize(lw, bodyH)
 	b.list.table.SetOrigin(0, bodyTop+hl)
 	b.input.SetWidth(max(b.w-4, 10))
+	b.confirm.SetSize(b.w, b.h)
 	if b.wide {
 		dw := b.w - lw - 1
 		b.view.setSize(dw, bodyH)
@@ -228,7 +235,7 @@ func (b *Box) Update(msg tea.Msg) tea.Cmd {
 // loading reports whether any read or write of the box is in flight: the
 // header's spinner turns while it is.
 func (b *Box) loading() bool {
-	return b.list.loading() || b.view.busy() || (b.form != nil && b.form.saving)
+	return b.list.loading() || b.view.busy() || (b.form != nil && b.form.saving) || b.erasing
 }
 
 func (b *Box) startSpinner() tea.Cmd {
@@ -289,6 +296,10 @@ func (b *Box) update(msg tea.Msg) tea.Cmd {
 		return b.customerEdited(msg)
 	case consentRecordedMsg:
 		return b.consentRecorded(msg)
+	case confirm.AnsweredMsg:
+		return b.answered(msg)
+	case customerErasedMsg:
+		return b.customerErased(msg)
 	case tea.KeyPressMsg:
 		return b.key(msg)
 	case tea.MouseMsg:
@@ -317,6 +328,9 @@ func (b *Box) preview() tea.Cmd {
 
 func (b *Box) key(msg tea.KeyPressMsg) tea.Cmd {
 	km := b.c.Keys
+	if b.confirm.Active() {
+		return b.confirm.Update(msg)
+	}
 	if b.form != nil {
 		if b.form.saving {
 			return nil // the write is in flight; its answer closes or reopens the form
@@ -442,6 +456,9 @@ func (b *Box) applyFilter() tea.Cmd {
 }
 
 func (b *Box) mouse(msg tea.MouseMsg) tea.Cmd {
+	if b.confirm.Active() {
+		return b.confirm.Update(msg)
+	}
 	if b.form != nil {
 		return nil
 	}
@@ -668,6 +685,9 @@ func (b *Box) PaletteItems() []palette.Item {
 	for i, so := range sortOrders {
 		items = append(items, palette.Item{ID: itemSortPrefix + strconv.Itoa(i), Title: "Sort customers by " + so.label, Kind: "command"})
 	}
+	if it, ok := b.eraseItem(); ok {
+		items = append(items, it)
+	}
 	return items
 }
 
@@ -678,6 +698,8 @@ func (b *Box) PaletteChosen(it palette.Item) (tea.Cmd, bool) {
 		return cmd, true
 	}
 	switch {
+	case strings.HasPrefix(it.ID, itemErasePrefix):
+		return b.askErase(it), true
 	case strings.HasPrefix(it.ID, customerPrefix):
 		id, err := model.ParseID(strings.TrimPrefix(it.ID, customerPrefix))
 		if err != nil {
@@ -749,6 +771,8 @@ func (b *Box) Search(query string, limit int) ([]palette.Item, error) {
 func (b *Box) ShortHelp() []key.Binding {
 	km := b.c.Keys
 	switch {
+	case b.confirm.Active():
+		return b.confirm.ShortHelp()
 	case b.form != nil:
 		return b.form.help()
 	case b.mode == modeFilter:
@@ -769,6 +793,9 @@ func (b *Box) ShortHelp() []key.Binding {
 // FullHelp implements help.KeyMap.
 func (b *Box) FullHelp() [][]key.Binding {
 	km := b.c.Keys
+	if b.confirm.Active() {
+		return [][]key.Binding{b.confirm.ShortHelp()}
+	}
 	if b.form != nil {
 		return [][]key.Binding{b.form.help()}
 	}
@@ -789,6 +816,12 @@ func (b *Box) FullHelp() [][]key.Binding {
 func (b *Box) View() string {
 	if b.w <= 0 || b.h <= 0 {
 		return ""
+	}
+	if b.confirm.Active() {
+		d := b.confirm.View()
+		// Where the dialog lands, for its buttons' mouse hits.
+		b.confirm.SetOrigin(max((b.w-lipgloss.Width(d))/2, 0), max((b.h-lipgloss.Height(d))/2, 0)+bodyTop)
+		return lipgloss.Place(b.w, b.h, lipgloss.Center, lipgloss.Center, d)
 	}
 	if !b.wide && (b.mode == modeDetail || b.form != nil) {
 		return b.detailView()

@@ -27,8 +27,9 @@ type boxModel struct{ b *Box }
 // nothing, and the final screen must not depend on how fast the store
 // answered. The program quits after the last step.
 type stepsMsg struct {
-	open model.CustomerID // first, open this customer as the palette would
-	keys []string
+	open  model.CustomerID // first, open this customer as the palette would
+	erase bool             // then choose the palette's erase command
+	keys  []string
 }
 
 func whenIdle(msg stepsMsg) tea.Cmd {
@@ -49,6 +50,11 @@ func (m *boxModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case msg.open != 0:
 			cmd, _ := m.b.PaletteChosen(palette.Item{ID: "customer:" + msg.open.String()})
 			msg.open = 0
+			return m, tea.Batch(cmd, whenIdle(msg))
+		case msg.erase:
+			it, _ := m.b.eraseItem()
+			cmd, _ := m.b.PaletteChosen(it)
+			msg.erase = false
 			return m, tea.Batch(cmd, whenIdle(msg))
 		case len(msg.keys) > 0:
 			cmd := m.b.Update(screentest.KeyPress(msg.keys[0]))
@@ -80,6 +86,7 @@ func TestGoldenScreens(t *testing.T) {
 		name  string
 		actor model.Actor
 		open  bool
+		erase bool
 		keys  []string
 	}{
 		{name: "table", actor: screentest.Admin},
@@ -91,6 +98,7 @@ func TestGoldenScreens(t *testing.T) {
 		{name: "consents", actor: screentest.Admin, open: true, keys: []string{"]", "j", "l"}},
 		{name: "timeline", actor: screentest.Admin, open: true, keys: []string{"]", "]"}},
 		{name: "purchases", actor: screentest.Admin, open: true, keys: []string{"]", "]", "]"}},
+		{name: "erase_question", actor: screentest.Admin, open: true, erase: true},
 	}
 	for _, size := range [][2]int{{120, 40}, {80, 24}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
@@ -98,7 +106,7 @@ func TestGoldenScreens(t *testing.T) {
 				t.Run(sc.name, func(t *testing.T) {
 					m := &boxModel{b: New(newContext(shared, sc.actor))}
 					tm := screentest.Run(t, m, size[0], size[1])
-					steps := stepsMsg{keys: sc.keys}
+					steps := stepsMsg{keys: sc.keys, erase: sc.erase}
 					if sc.open {
 						steps.open = id
 					}
