@@ -28,7 +28,8 @@ var personalColumns = []string{
 // changed.
 //
 // Records are overwritten in place and keep their length (the blanked
-// record is padded with spaces at its end), so no copy of the old bytes is
+// record is padded at its end with spaces, or tabs where the delimiter is
+// a space), so no copy of the old bytes is
 // left in a renamed-away file, the other records and their offsets do not
 // move, and a connector appending to the file meanwhile is not disturbed.
 // A record cut off by a crash at the end of the file is left for the

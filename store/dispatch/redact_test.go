@@ -229,3 +229,11 @@ func jsonLine(t *testing.T, m Message) string {
 	require.NoError(t, enc.Encode(m))
 	return buf.String()
 }
+
+// redactCSV pads into the last column, which must be one it blanks.
+func TestTheLastStepFileColumnIsPersonal(t *testing.T) {
+	assert.Contains(t, personalColumns, fileColumns[len(fileColumns)-1])
+	for _, col := range personalColumns {
+		assert.Contains(t, fileColumns, col)
+	}
+}
