@@ -245,6 +245,18 @@ type StepFileRedaction struct {
 	Err string `json:"error,omitempty"`
 }
 
+// EraseCustomer erases a customer (Tx.EraseCustomer, in a transaction of
+// its own) and then blanks their records in the step files
+// (RedactStepFiles), so that no caller erases in the store and forgets the
+// files. The files' outcome comes back even when err reports that one
+// could not be audited.
+func (s *Store) EraseCustomer(by model.Actor, cid model.CustomerID) ([]StepFileRedaction, error) {
+	if err := s.Update(by, func(tx *Tx) error { return tx.EraseCustomer(cid) }); err != nil {
+		return nil, err
+	}
+	return s.RedactStepFiles(by, cid)
+}
+
 // RedactStepFiles blanks an erased customer's records in the files that
 // file connectors wrote their messages to (dispatch.RedactStepFile): the
 // store's erasure does not reach them, and they are Karton's own copies of

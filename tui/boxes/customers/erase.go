@@ -80,10 +80,7 @@ func (b *Box) answered(msg confirm.AnsweredMsg) tea.Cmd {
 	b.erasing = true
 	s, actor, cid := b.c.Store, b.c.Actor, model.CustomerID(id)
 	return func() tea.Msg {
-		if err := s.Update(actor, func(tx *store.Tx) error { return tx.EraseCustomer(cid) }); err != nil {
-			return customerErasedMsg{id: cid, err: err}
-		}
-		files, err := s.RedactStepFiles(actor, cid)
+		files, err := s.EraseCustomer(actor, cid)
 		return customerErasedMsg{id: cid, files: files, err: err}
 	}
 }
