@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
 	"syscall"
@@ -234,7 +233,7 @@ func campaignPreflightCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := e.interruptible(os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		n := *sample
 		if n == 0 {
@@ -311,7 +310,7 @@ func campaignLaunchCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := e.interruptible(os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		bar := newProgressLine(e.stderr)
 		res, err := st.Launch(ctx, e.actor, model.StepID(id), store.LaunchOptions{BatchSize: *batch, Progress: func(p store.LaunchProgress) {

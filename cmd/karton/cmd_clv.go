@@ -30,7 +30,7 @@ func clvFitCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		ctx, stop := interruptible()
+		ctx, stop := e.interruptible()
 		defer stop()
 		fit, err := st.FitCLV(ctx, e.actor, store.CLVFitOptions{CalibrationEnd: end, Unit: u})
 		if err != nil {
@@ -78,7 +78,7 @@ func clvScoreCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		ctx, stop := interruptible()
+		ctx, stop := e.interruptible()
 		defer stop()
 		sum, err := st.ScoreCLV(ctx, e.actor, store.CLVScoreOptions{AsOf: d, Weeks: *weeks, Months: *months, AnnualDiscount: rateArg})
 		if err != nil {

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"context"
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -306,7 +306,9 @@ func consentRefreshCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		customers, changed, err := st.RefreshConsentState(context.Background(), e.actor)
+		ctx, stop := e.interruptible()
+		defer stop()
+		customers, changed, err := st.RefreshConsentState(ctx, e.actor)
 		if err != nil {
 			return err
 		}
@@ -321,25 +323,43 @@ func consentRefreshCmd(fs *flag.FlagSet) runFunc {
 func consentImportCmd(fs *flag.FlagSet) runFunc {
 	dryRun := fs.Bool("dry-run", false, "check every line and report, write nothing")
 	again := fs.Bool("again", false, "import a file that was imported before (its events are recorded once more)")
+	stdinName := fs.String("name", "", "with FILE -: the name the report and the import record keep for standard input (default stdin)")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
 		if len(args) != 1 {
-			return usagef("give one JSON Lines file")
+			return usagef("give one JSON Lines file, or - for standard input")
+		}
+		if *stdinName != "" && args[0] != "-" {
+			return usagef("--name names what comes on standard input (-); a file keeps its own name")
 		}
 		importConsents := (*store.Store).ImportConsents
 		if *again {
 			importConsents = (*store.Store).ImportConsentsAgain
 		}
-		f, err := os.Open(args[0])
-		if err != nil {
-			return fmt.Errorf("cannot read %s: %w", args[0], errors.Unwrap(err))
+		var f *os.File
+		name := filepath.Base(args[0])
+		switch {
+		case args[0] == "-":
+			var err error
+			if f, err = spoolStdin(e, "karton-consents-*.jsonl"); err != nil {
+				return err
+			}
+			name = cmp.Or(*stdinName, "stdin")
+			defer os.Remove(f.Name())
+		case e.remote:
+			return usagef("over ssh the file comes on standard input: ssh … consent import - < %s", args[0])
+		default:
+			var err error
+			if f, err = os.Open(args[0]); err != nil {
+				return fmt.Errorf("cannot read %s: %w", args[0], errors.Unwrap(err))
+			}
 		}
 		defer f.Close()
 		st, err := e.open()
 		if err != nil {
 			return err
 		}
-		rep, err := importConsents(st, e.actor, filepath.Base(args[0]), f, *dryRun)
+		rep, err := importConsents(st, e.actor, name, f, *dryRun)
 		if err != nil {
 			return err
 		}

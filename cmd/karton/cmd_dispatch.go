@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"syscall"
 
@@ -38,7 +36,7 @@ func dispatchCmd(fs *flag.FlagSet) runFunc {
 				return fmt.Errorf("--base: %w", err)
 			}
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := e.interruptible(os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		var total store.DispatchReport
 		opts := store.DispatcherOptions{}

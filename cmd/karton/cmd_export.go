@@ -37,7 +37,7 @@ func exportCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		ctx, stop := interruptible()
+		ctx, stop := e.interruptible()
 		defer stop()
 		if *out == "" {
 			w := bufio.NewWriterSize(e.stdout, 256<<10)

@@ -2,13 +2,13 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"time"
 
@@ -34,6 +34,7 @@ func (m *mapFlag) Set(v string) error {
 // importFlags are the flags import and import preview share.
 type importFlags struct {
 	source, format, encoding, delimiter, tz, bulk string
+	name                                          string // of standard input
 	header, noHeader, createMissing               bool
 	maps                                          mapFlag
 }
@@ -50,6 +51,7 @@ func addImportFlags(fs *flag.FlagSet) *importFlags {
 	fs.StringVar(&f.tz, "tz", "UTC", "time zone of dates and times written without one, e.g. Europe/Berlin")
 	fs.BoolVar(&f.createMissing, "create-missing", false, "purchases, interactions, consents: create customers that match nobody")
 	fs.StringVar(&f.bulk, "bulk", "auto", "write new customers through a bulk load: auto (files over 8 MB), on, off")
+	fs.StringVar(&f.name, "name", "", "with FILE -: the name the batch record keeps for what came on standard input (default stdin)")
 	return f
 }
 
@@ -95,16 +97,39 @@ func (f *importFlags) options(entity store.ImportEntity) (importer.Options, erro
 	return opts, nil
 }
 
-func importArgs(args []string) (store.ImportEntity, importer.Source, error) {
+// importArgs reads the entity and the file of an import: a path, or - for
+// standard input (the only way over ssh), held in a temporary file that
+// done removes.
+func importArgs(e *env, args []string, f *importFlags) (entity store.ImportEntity, src importer.Source, done func(), err error) {
+	done = func() {}
 	if len(args) != 2 {
-		return "", importer.Source{}, usagef("give what to import (customers, purchases, interactions or consents) and a file")
+		return "", src, done, usagef("give what to import (customers, purchases, interactions or consents) and a file, or - for standard input")
 	}
-	entity, err := store.ParseImportEntity(args[0])
-	if err != nil {
-		return "", importer.Source{}, usagef("%v", err)
+	if entity, err = store.ParseImportEntity(args[0]); err != nil {
+		return "", src, done, usagef("%v", err)
 	}
-	src, err := importer.FileSource(args[1])
-	return entity, src, err
+	if f.name != "" && args[1] != "-" {
+		return "", src, done, usagef("--name names what comes on standard input (FILE -); a file keeps its own name")
+	}
+	switch {
+	case args[1] == "-":
+		tmp, err := spoolStdin(e, "karton-import-*")
+		if err != nil {
+			return "", src, done, err
+		}
+		tmp.Close()
+		done = func() { os.Remove(tmp.Name()) }
+		if src, err = importer.FileSource(tmp.Name()); err != nil {
+			done()
+			return "", src, func() {}, err
+		}
+		src.Name = cmp.Or(f.name, "stdin")
+		return entity, src, done, nil
+	case e.remote:
+		return "", src, done, usagef("over ssh the file comes on standard input: ssh … import %s - < %s", args[0], args[1])
+	}
+	src, err = importer.FileSource(args[1])
+	return entity, src, done, err
 }
 
 func importCmd(fs *flag.FlagSet) runFunc {
@@ -114,10 +139,11 @@ func importCmd(fs *flag.FlagSet) runFunc {
 	report := fs.String("report", "", "write every rejected row (line and reason) to this file as CSV")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		entity, src, err := importArgs(args)
+		entity, src, done, err := importArgs(e, args, f)
 		if err != nil {
 			return err
 		}
+		defer done()
 		opts, err := f.options(entity)
 		if err != nil {
 			return err
@@ -140,7 +166,7 @@ func importCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		ctx, stop := e.interruptible()
 		defer stop()
 		if isTerminalWriter(e.stderr) && !*asJSON {
 			opts.Progress = func(p importer.Progress) {
@@ -221,10 +247,11 @@ func importPreviewCmd(fs *flag.FlagSet) runFunc {
 	rows := fs.Int("rows", 5, "how many rows to show")
 	asJSON := jsonFlag(fs)
 	return func(e *env, args []string) error {
-		entity, src, err := importArgs(args)
+		entity, src, done, err := importArgs(e, args, f)
 		if err != nil {
 			return err
 		}
+		defer done()
 		opts, err := f.options(entity)
 		if err != nil {
 			return err

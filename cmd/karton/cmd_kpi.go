@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
 	"time"
 
@@ -36,10 +33,6 @@ func parseMonthFlag(name, v string) (model.YearMonth, error) {
 		return 0, usagef("--%s: %q is not a month like 2025-12", name, v)
 	}
 	return model.YearMonthOf(t), nil
-}
-
-func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
 }
 
 func rate(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
@@ -74,7 +67,7 @@ func kpiCmd(fs *flag.FlagSet) runFunc {
 			f = model.DateOf(t.Time().AddDate(0, 0, -89))
 		}
 		if *attribute {
-			ctx, stop := interruptible()
+			ctx, stop := e.interruptible()
 			defer stop()
 			if _, err := st.RunAttribution(ctx, e.actor, store.AttributionOptions{}); err != nil {
 				return err
@@ -128,7 +121,7 @@ func rfmCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		ctx, stop := interruptible()
+		ctx, stop := e.interruptible()
 		defer stop()
 		sum, err := st.ScoreRFM(ctx, e.actor, time.Time{})
 		if err != nil {
@@ -183,7 +176,7 @@ func cohortsCmd(fs *flag.FlagSet) runFunc {
 		if f != 0 && t == 0 {
 			t = model.YearMonthOf(st.Now())
 		}
-		ctx, stop := interruptible()
+		ctx, stop := e.interruptible()
 		defer stop()
 		rep, err := st.ComputeCohorts(ctx, e.actor, f, t)
 		if err != nil {
@@ -223,7 +216,7 @@ func analyticsRunCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		ctx, stop := interruptible()
+		ctx, stop := e.interruptible()
 		defer stop()
 		run, err := st.RunAnalytics(ctx, e.actor, store.AnalyticsOptions{})
 		if err != nil {

@@ -379,6 +379,7 @@ func printServing(e *env, st *store.Store, hk serve.HostKey, addr net.Addr, demo
 		fmt.Fprintln(w, "      karton user keys NAME --key-file ~/.ssh/id_ed25519.pub")
 	}
 	fmt.Fprintln(w, "manage users while serving: ssh … user list | user add NAME --role R --key \"…\" | user keys NAME | user remove NAME")
+	fmt.Fprintln(w, "data requests too:  ssh … customer export-data ID > person.json | consent import - < events.jsonl | export consents > c.csv; ssh … help lists all")
 	fmt.Fprintln(w, "Stop with ctrl+c (sessions are told, the store is closed cleanly).")
 }
 
@@ -426,27 +427,61 @@ func unwrapOp(err error) error {
 	return err
 }
 
-// remoteCommands may be sent over ssh while the server holds the store:
-// managing users (which otherwise needs the server stopped) and checking
-// the audit chain. Everything else reads or writes files on the server,
-// shows the server's paths (stats), or would start a server inside the
-// server. (A list of its own, not a filter over
+// remoteCommands may be sent over ssh while the server holds the store.
+// They run on the server's store as the session's user, read what the
+// client sends on standard input and write to the client's standard
+// output: managing users, the data-subject requests (show, export, erase a
+// person), the consent ledger (record, check, history, import), imports of
+// files sent on standard input, bulk exports to standard output, and the
+// lists an operator needs to name channels, purposes, segments and
+// campaigns. Commands that read or write files on the server by name
+// (backup, import FILE, export --out), show the server's paths (stats) or
+// start another server are not here. (A list of its own, not a filter over
 // commands: that table refers to serve, which refers to this.)
 func remoteCommands() []command {
 	return []command{
-		{path: "user add", args: "NAME --role ROLE [--key KEY]...", setup: userAddCmd},
-		{path: "user list", args: "[--json]", setup: userListCmd},
-		{path: "user set-role", args: "NAME ROLE", setup: noFlags(runUserSetRole)},
-		{path: "user remove", args: "NAME", setup: noFlags(runUserRemove)},
-		{path: "user keys", args: "NAME [--add KEY]... [--remove FINGERPRINT]... [--json]", setup: userKeysCmd},
-		{path: "audit verify", args: "[--json]", setup: auditVerifyCmd},
+		{path: "user add", args: "NAME --role ROLE [--key KEY]...", summary: "add a user with the SSH keys they connect with (admin)", setup: userAddCmd},
+		{path: "user list", args: "[--json]", summary: "list users and their roles", setup: userListCmd},
+		{path: "user set-role", args: "NAME ROLE", summary: "change a user's role (admin)", setup: noFlags(runUserSetRole)},
+		{path: "user remove", args: "NAME", summary: "remove a user; their sessions end (admin)", setup: noFlags(runUserRemove)},
+		{path: "user keys", args: "NAME [--add KEY]... [--remove FINGERPRINT]... [--json]", summary: "list, add or remove a user's SSH keys", setup: userKeysCmd},
+		{path: "audit verify", args: "[--json]", summary: "recompute the audit chain", setup: auditVerifyCmd},
+		{path: "customer show", args: "ID|EMAIL [--json]", summary: "a customer with consents, interactions and purchases", setup: customerShowCmd},
+		{path: "customer export-data", args: "ID|EMAIL > person.json", summary: "everything held about a person, as JSON (audited)", setup: customerExportCmd},
+		{path: "customer erase", args: "ID|EMAIL", summary: "erase a person (admin; audited)", setup: customerEraseCmd},
+		{path: "consent record", args: "--customer ID|EMAIL --channel KIND --purpose NAME --kind KIND [...]", summary: "append a consent event", setup: consentRecordCmd},
+		{path: "consent check", args: "--customer ID|EMAIL --channel KIND --purpose NAME [--at T] [--known-at K] [--json]", summary: "decide whether a contact is allowed, and why", setup: consentCheckCmd},
+		{path: "consent history", args: "--customer ID|EMAIL [--channel KIND] [--purpose NAME] [--json]", summary: "a customer's consent events with evidence", setup: consentHistoryCmd},
+		{path: "consent import", args: "- [--dry-run] [--again] [--json] < FILE.jsonl", summary: "append consent events from JSON Lines sent on standard input", setup: consentImportCmd},
+		{path: "import", args: "customers|purchases|interactions|consents - [--source NAME] [--map COLUMN=FIELD …] [--name NAME] [--dry-run] [--strict] [--json] < FILE", summary: "import CSV or JSON Lines sent on standard input as a batch", setup: importCmd},
+		{path: "import preview", args: "customers|purchases|interactions|consents - [--map …] [--rows N] [--json] < FILE", summary: "how a file sent on standard input would be read and mapped", setup: importPreviewCmd},
+		{path: "import list", args: "[--limit N] [--json]", summary: "import batches, newest first", setup: importListCmd},
+		{path: "export", args: "customers|purchases|interactions|consents|decisions|audit [--format csv|jsonl] > FILE", summary: "every record of an entity (export permission; audited)", setup: exportCmd},
+		{path: "channel list", args: "[--json]", summary: "channels", setup: channelListCmd},
+		{path: "purpose list", args: "[--json]", summary: "purposes", setup: purposeListCmd},
+		{path: "segment list", args: "[--json]", summary: "segments with their sizes", setup: segmentListCmd},
+		{path: "campaign list", args: "[--json]", summary: "campaigns with status, window and budget", setup: campaignListCmd},
+		{path: "campaign show", args: "ID [--json]", summary: "a campaign with its steps, decisions and messages", setup: campaignShowCmd},
+		{path: "campaign preflight", args: "STEP [--json] [--sample N]", summary: "what launching a step would decide now", setup: campaignPreflightCmd},
+		{path: "outbox list", args: "[--step STEP] [--status S] [--limit N] [--json]", summary: "messages in the outbox, dead letters included", setup: outboxListCmd},
 	}
+}
+
+// remoteRefusedFlags are the flags that name the server's store, another
+// identity or a file on the server; over ssh each is refused with how to do
+// it instead.
+var remoteRefusedFlags = map[string]string{
+	"db":       "the server's store is used",
+	"as":       "you act as the user your key belongs to",
+	"key-file": "give keys with --key or --add",
+	"out":      "the output comes to you: redirect it, e.g. ssh … export customers --format jsonl > customers.jsonl",
+	"report":   "the report comes to you on standard output",
 }
 
 // remoteCommand runs a command sent with ssh on the server's open store as
 // the session's user (serve.Options.Exec).
-func remoteCommand(st *store.Store) func(ctx context.Context, actor model.Actor, args []string, stdout, stderr io.Writer) int {
-	return func(_ context.Context, actor model.Actor, args []string, stdout, stderr io.Writer) int {
+func remoteCommand(st *store.Store) func(ctx context.Context, actor model.Actor, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return func(ctx context.Context, actor model.Actor, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if len(args) > 0 && args[0] == "karton" {
 			args = args[1:] // "ssh host karton user list" reads naturally too
 		}
@@ -455,27 +490,52 @@ func remoteCommand(st *store.Store) func(ctx context.Context, actor model.Actor,
 		var rest []string
 		for i := range allowed {
 			words := strings.Fields(allowed[i].path)
-			if len(words) <= len(args) && equalWords(words, args[:len(words)]) {
+			// The longest path that matches: "customer export-data", not
+			// "export".
+			if len(words) <= len(args) && equalWords(words, args[:len(words)]) && (cmd == nil || len(words) > len(strings.Fields(cmd.path))) {
 				cmd, rest = &allowed[i], args[len(words):]
 			}
 		}
 		if cmd == nil {
-			names := make([]string, len(allowed))
-			for i, c := range allowed {
-				names[i] = c.path
+			if len(args) == 0 || len(args) == 1 && (args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+				printRemoteHelp(stdout, allowed)
+				return 0
 			}
-			fmt.Fprintf(stderr, "karton: over ssh the server runs only: %s (got %q)\n", strings.Join(names, ", "), strings.Join(args, " "))
+			fmt.Fprintf(stderr, "karton: %q is not a command the server runs over ssh; these are (`COMMAND --help` shows its flags):\n\n", strings.Join(args, " "))
+			printRemoteCommands(stderr, allowed)
 			return 2
 		}
 		for _, a := range rest {
+			if a == "--" {
+				break
+			}
 			flagName := strings.SplitN(strings.TrimLeft(a, "-"), "=", 2)[0]
-			if strings.HasPrefix(a, "-") && (flagName == "db" || flagName == "as" || flagName == "key-file") {
-				fmt.Fprintf(stderr, "karton: --%s is not available over ssh (the server's store and your own identity are used; give keys with --key or --add)\n", flagName)
+			if why, refused := remoteRefusedFlags[flagName]; refused && strings.HasPrefix(a, "-") {
+				fmt.Fprintf(stderr, "karton: --%s is not available over ssh (%s)\n", flagName, why)
 				return 2
 			}
 		}
-		e := &env{st: st, actor: actor, stdin: strings.NewReader(""), stdout: stdout, stderr: stderr}
+		e := &env{st: st, actor: actor, stdin: stdin, stdout: stdout, stderr: stderr, ctx: ctx, remote: true}
 		return exitStatus(e, cmd, runCommand(e, cmd, rest))
+	}
+}
+
+// printRemoteHelp says what the server runs over ssh.
+func printRemoteHelp(w io.Writer, cmds []command) {
+	fmt.Fprintln(w, "Over ssh the Karton server runs these commands on its store, as you (`ssh -p PORT HOST COMMAND`;")
+	fmt.Fprintln(w, "`COMMAND --help` shows its flags):")
+	fmt.Fprintln(w)
+	printRemoteCommands(w, cmds)
+}
+
+// printRemoteCommands lists the commands the server runs over ssh.
+func printRemoteCommands(w io.Writer, cmds []command) {
+	width := 0
+	for _, c := range cmds {
+		width = max(width, len(c.path))
+	}
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.path, c.summary)
 	}
 }
 

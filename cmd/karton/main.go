@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"os/user"
 	"path/filepath"
 	"runtime/debug"
@@ -55,6 +56,24 @@ type env struct {
 
 	st    *store.Store
 	actor model.Actor
+
+	// ctx is set for a command sent over ssh: it ends when the client
+	// goes away. remote says the command runs on the server's store for a
+	// client elsewhere, whose files are not the server's.
+	ctx    context.Context
+	remote bool
+}
+
+// interruptible is the context of a long-running command: the ssh
+// session's, or one that ends on the given signals (os.Interrupt if none).
+func (e *env) interruptible(sigs ...os.Signal) (context.Context, context.CancelFunc) {
+	if e.ctx != nil {
+		return context.WithCancel(e.ctx)
+	}
+	if len(sigs) == 0 {
+		sigs = []os.Signal{os.Interrupt}
+	}
+	return signal.NotifyContext(context.Background(), sigs...)
 }
 
 // usageError makes the program exit with status 2.
@@ -168,7 +187,9 @@ func equalWords(a, b []string) bool {
 func runCommand(e *env, cmd *command, args []string) error {
 	fs := flag.NewFlagSet("karton "+cmd.path, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	addGlobalFlags(fs, e)
+	if !e.remote { // over ssh the server's store and the session's user
+		addGlobalFlags(fs, e)
+	}
 	run := cmd.setup(fs)
 	var positional []string
 	for {
@@ -193,11 +214,12 @@ func runCommand(e *env, cmd *command, args []string) error {
 
 // maxPositional is how many positional arguments a usage line names: the
 // words before its first flag or optional part ("ID|EMAIL [--json]" names
-// one, "--customer ID|EMAIL" none; a lone "|" separates alternatives).
+// one, "--customer ID|EMAIL" none; a lone "|" separates alternatives, a
+// lone "-" stands for standard input).
 func maxPositional(usage string) int {
 	n := 0
 	for _, w := range strings.Fields(usage) {
-		if strings.HasPrefix(w, "-") || strings.HasPrefix(w, "[") {
+		if strings.HasPrefix(w, "-") && w != "-" || strings.HasPrefix(w, "[") {
 			break
 		}
 		if w != "|" {

@@ -112,6 +112,7 @@ func TestServeEndToEnd(t *testing.T) {
 	mustRun(t, "--db", db, "user", "add", "anna", "--role", "admin", "--key-file", pub)
 	bob, bobLine := newKey(t, "bob@test")
 	mustRun(t, "--db", db, "user", "add", "bob", "--role", "viewer", "--key", bobLine)
+	mustRun(t, "--db", db, "purpose", "add", "newsletter", "--category", "marketing")
 
 	out, errOut := &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan int, 1)
@@ -163,7 +164,24 @@ func TestServeEndToEnd(t *testing.T) {
 	assert.Contains(t, out3, "not available over ssh")
 	out3, err = sshRun(bobConn, "backup /tmp/x.db")
 	assert.Error(t, err)
-	assert.Contains(t, out3, "the server runs only")
+	assert.Contains(t, out3, "not a command the server runs over ssh")
+	// Data requests too: a consent file sent on standard input, and a
+	// person's data back on standard output.
+	sess2, err := conn.NewSession()
+	require.NoError(t, err)
+	sess2.Stdin = strings.NewReader(`{"customer_email":"neu@example.de","channel":"email","purpose":"newsletter","kind":"opt_in","at":"2026-01-10T09:00:00Z"}` + "\n")
+	imported, err := sess2.CombinedOutput("consent import -")
+	sess2.Close()
+	require.NoError(t, err, string(imported))
+	assert.Contains(t, string(imported), "imported 1 of 1 events (1 new customers)")
+	out3, err = sshRun(conn, "customer export-data neu@example.de")
+	require.NoError(t, err, out3)
+	assert.Contains(t, out3, `"exported_by": "anna"`)
+	assert.Contains(t, out3, `"email": "neu@example.de"`)
+	out3, err = sshRun(bobConn, "customer export-data neu@example.de")
+	assert.Error(t, err)
+	assert.Contains(t, out3, "bob is a viewer and may not export personal data")
+
 	out3, err = sshRun(conn, "karton user remove bob")
 	require.NoError(t, err, out3)
 	assert.Contains(t, out3, "removed user bob")

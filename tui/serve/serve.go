@@ -85,9 +85,12 @@ type Options struct {
 
 	// Exec, when set, runs commands sent with ssh (`ssh -p 2222 HOST user
 	// list`) as the session's user and returns the exit status; the store
-	// checks the user's role as always. It is how users are managed while
-	// the server holds the store's lock. Without it commands are refused.
-	Exec func(ctx context.Context, actor model.Actor, args []string, stdout, stderr io.Writer) int
+	// checks the user's role as always. It is how users are managed, and
+	// personal data exported or consent files imported, while the server
+	// holds the store's lock. stdin is what the client sends (`ssh … consent
+	// import - < FILE`); ctx ends when the client goes away. Without Exec
+	// commands are refused.
+	Exec func(ctx context.Context, actor model.Actor, args []string, stdin io.Reader, stdout, stderr io.Writer) int
 
 	// Now is the cockpit's clock; nil means time.Now.
 	Now func() time.Time

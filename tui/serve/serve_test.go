@@ -140,7 +140,7 @@ func TestSessionsThatAreNotATerminalGetOneLine(t *testing.T) {
 
 func TestExecRunsCommandsAsTheUser(t *testing.T) {
 	f := newFixture(t, func(o *Options) {
-		o.Exec = func(_ context.Context, actor model.Actor, args []string, stdout, stderr io.Writer) int {
+		o.Exec = func(_ context.Context, actor model.Actor, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s/%s/%s ran %q\n", actor.Name, actor.Role, actor.Via, args)
 			if args[0] == "fail" {
 				fmt.Fprintln(stderr, "it failed")

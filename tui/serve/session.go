@@ -284,7 +284,7 @@ func (s *Server) exec(sess ssh.Session, se *session) {
 	ctx, cancel := context.WithCancel(sess.Context())
 	defer cancel()
 	var stdout, stderr io.Writer = sess, sess.Stderr()
-	code := s.opts.Exec(ctx, se.actor, args, stdout, stderr)
+	code := s.opts.Exec(ctx, se.actor, args, sess, stdout, stderr)
 	s.log.Info("command done", append(se.logAttrs(), "exit", code, "duration", time.Since(se.started).Round(time.Millisecond).String())...)
 	_ = sess.Exit(code)
 }
