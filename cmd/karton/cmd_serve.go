@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -427,45 +428,65 @@ func unwrapOp(err error) error {
 	return err
 }
 
-// remoteCommands may be sent over ssh while the server holds the store.
-// They run on the server's store as the session's user, read what the
-// client sends on standard input and write to the client's standard
-// output: managing users, the data-subject requests (show, export, erase a
-// person), the consent ledger (record, check, history, import), imports of
-// files sent on standard input, bulk exports to standard output, and the
-// lists an operator needs to name channels, purposes, segments and
-// campaigns. Commands that read or write files on the server by name
-// (backup, import FILE, export --out), show the server's paths (stats) or
-// start another server are not here. (A list of its own, not a filter over
-// commands: that table refers to serve, which refers to this.)
-func remoteCommands() []command {
-	return []command{
-		{path: "user add", args: "NAME --role ROLE [--key KEY]...", summary: "add a user with the SSH keys they connect with (admin)", setup: userAddCmd},
-		{path: "user list", args: "[--json]", summary: "list users and their roles", setup: userListCmd},
-		{path: "user set-role", args: "NAME ROLE", summary: "change a user's role (admin)", setup: noFlags(runUserSetRole)},
-		{path: "user remove", args: "NAME", summary: "remove a user; their sessions end (admin)", setup: noFlags(runUserRemove)},
-		{path: "user keys", args: "NAME [--add KEY]... [--remove FINGERPRINT]... [--json]", summary: "list, add or remove a user's SSH keys", setup: userKeysCmd},
-		{path: "audit verify", args: "[--json]", summary: "recompute the audit chain", setup: auditVerifyCmd},
-		{path: "customer show", args: "ID|EMAIL [--json]", summary: "a customer with consents, interactions and purchases", setup: customerShowCmd},
-		{path: "customer export-data", args: "ID|EMAIL > person.json", summary: "everything held about a person, as JSON (audited)", setup: customerExportCmd},
-		{path: "customer erase", args: "ID|EMAIL", summary: "erase a person (admin; audited)", setup: customerEraseCmd},
-		{path: "consent record", args: "--customer ID|EMAIL --channel KIND --purpose NAME --kind KIND [...]", summary: "append a consent event", setup: consentRecordCmd},
-		{path: "consent check", args: "--customer ID|EMAIL --channel KIND --purpose NAME [--at T] [--known-at K] [--json]", summary: "decide whether a contact is allowed, and why", setup: consentCheckCmd},
-		{path: "consent history", args: "--customer ID|EMAIL [--channel KIND] [--purpose NAME] [--json]", summary: "a customer's consent events with evidence", setup: consentHistoryCmd},
-		{path: "consent import", args: "- [--dry-run] [--again] [--json] < FILE.jsonl", summary: "append consent events from JSON Lines sent on standard input", setup: consentImportCmd},
-		{path: "import", args: "customers|purchases|interactions|consents - [--source NAME] [--map COLUMN=FIELD …] [--name NAME] [--dry-run] [--strict] [--json] < FILE", summary: "import CSV or JSON Lines sent on standard input as a batch", setup: importCmd},
-		{path: "import preview", args: "customers|purchases|interactions|consents - [--map …] [--rows N] [--json] < FILE", summary: "how a file sent on standard input would be read and mapped", setup: importPreviewCmd},
-		{path: "import list", args: "[--limit N] [--json]", summary: "import batches, newest first", setup: importListCmd},
-		{path: "export", args: "customers|purchases|interactions|consents|decisions|audit [--format csv|jsonl] > FILE", summary: "every record of an entity (export permission; audited)", setup: exportCmd},
-		{path: "channel list", args: "[--json]", summary: "channels", setup: channelListCmd},
-		{path: "purpose list", args: "[--json]", summary: "purposes", setup: purposeListCmd},
-		{path: "segment list", args: "[--json]", summary: "segments with their sizes", setup: segmentListCmd},
-		{path: "campaign list", args: "[--json]", summary: "campaigns with status, window and budget", setup: campaignListCmd},
-		{path: "campaign show", args: "ID [--json]", summary: "a campaign with its steps, decisions and messages", setup: campaignShowCmd},
-		{path: "campaign preflight", args: "STEP [--json] [--sample N]", summary: "what launching a step would decide now", setup: campaignPreflightCmd},
-		{path: "outbox list", args: "[--step STEP] [--status S] [--limit N] [--json]", summary: "messages in the outbox, dead letters included", setup: outboxListCmd},
+// remoteUsage names the commands the server runs over ssh on its store,
+// as the session's user. They read what the client sends on standard input
+// and write to the client's standard output: managing users, the
+// data-subject requests (show, export, erase a person), the consent ledger
+// (record, check, history, import), imports of files sent on standard
+// input, bulk exports to standard output, and the lists an operator needs
+// to name channels, purposes, segments and campaigns. Commands that read or
+// write files on the server by name (backup, import FILE, export --out),
+// show the server's paths (stats) or start another server are not here.
+// args is the usage line where it differs over ssh ("" keeps the
+// command's own).
+var remoteUsage = []struct{ path, args string }{
+	{"user add", "NAME --role ROLE [--key KEY]..."},
+	{"user list", ""},
+	{"user set-role", ""},
+	{"user remove", ""},
+	{"user keys", "NAME [--add KEY]... [--remove FINGERPRINT]... [--json]"},
+	{"audit verify", ""},
+	{"customer show", ""},
+	{"customer export-data", "ID|EMAIL > person.json"},
+	{"customer erase", ""},
+	{"consent record", ""},
+	{"consent check", ""},
+	{"consent history", ""},
+	{"consent import", "- [--name NAME] [--dry-run] [--again] [--json] < FILE.jsonl"},
+	{"import", "customers|purchases|interactions|consents - [--source NAME] [--map COLUMN=FIELD …] [--name NAME] [--dry-run] [--strict] [--json] < FILE"},
+	{"import preview", "customers|purchases|interactions|consents - [--map …] [--rows N] [--json] < FILE"},
+	{"import list", ""},
+	{"export", "customers|purchases|interactions|consents|decisions|audit [--format csv|jsonl] > FILE"},
+	{"channel list", ""},
+	{"purpose list", ""},
+	{"segment list", ""},
+	{"campaign list", ""},
+	{"campaign show", ""},
+	{"campaign preflight", ""},
+	{"outbox list", ""},
+}
+
+// remoteTable is remoteUsage's commands, taken from the command table in
+// init (commands refers to serve, which refers to this: a variable
+// initialised from commands would be a cycle).
+var remoteTable []command
+
+func init() {
+	for _, r := range remoteUsage {
+		i := slices.IndexFunc(commands, func(c command) bool { return c.path == r.path })
+		if i < 0 {
+			panic("remoteUsage: " + r.path + " is not a command") // TestRemoteCommandsAreListedAndRefused runs this
+		}
+		c := commands[i]
+		if r.args != "" {
+			c.args = r.args
+		}
+		remoteTable = append(remoteTable, c)
 	}
 }
+
+// remoteCommands are the commands the server runs over ssh.
+func remoteCommands() []command { return remoteTable }
 
 // remoteRefusedFlags are the flags that name the server's store, another
 // identity or a file on the server; over ssh each is refused with how to do
@@ -526,6 +547,9 @@ func printRemoteHelp(w io.Writer, cmds []command) {
 	fmt.Fprintln(w, "`COMMAND --help` shows its flags):")
 	fmt.Fprintln(w)
 	printRemoteCommands(w, cmds)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "A file to import comes on your standard input, named -: ssh … consent import - < events.jsonl.")
+	fmt.Fprintln(w, "What a command prints comes to you: ssh … customer export-data 14 > customer-14.json.")
 }
 
 // printRemoteCommands lists the commands the server runs over ssh.
