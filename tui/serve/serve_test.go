@@ -158,6 +158,15 @@ func TestExecRunsCommandsAsTheUser(t *testing.T) {
 	code, out = c.ended()
 	assert.Equal(t, 3, code, "the command's exit status")
 	assert.Contains(t, out, "it failed")
+
+	c = f.open("anna", false, `consent record --evidence 'note=clicked the link' --customer "anna@example.de`)
+	code, out = c.ended()
+	assert.Equal(t, 2, code, "a line with an open quote runs nothing")
+	assert.Contains(t, out, `cannot read the command line: a double quote (") is not closed; nothing was run`)
+	assert.NotContains(t, out, "ran")
+	c = f.open("anna", false, `consent record --evidence 'note=clicked the link'`)
+	_, out = c.ended()
+	assert.Contains(t, out, `ran ["consent" "record" "--evidence" "note=clicked the link"]`)
 	assert.Contains(t, f.logs.String(), `"msg":"command"`)
 }
 

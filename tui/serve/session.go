@@ -279,8 +279,15 @@ func (s *Server) cockpit(_ ssh.Handler) ssh.Handler {
 // exec runs a command sent with ssh through Options.Exec, as the session's
 // user; the store's permission checks and audit apply as in the cockpit.
 func (s *Server) exec(sess ssh.Session, se *session) {
-	args := sess.Command()
 	s.log.Info("command", append(se.logAttrs(), "key", se.keyFP, "command", sess.RawCommand())...)
+	// Not sess.Command(): it runs what it could read of a line with an open
+	// quote.
+	args, err := splitCommand(sess.RawCommand())
+	if err != nil {
+		fmt.Fprintf(sess.Stderr(), "karton: cannot read the command line: %v; nothing was run\n", err)
+		_ = sess.Exit(2)
+		return
+	}
 	ctx, cancel := context.WithCancel(sess.Context())
 	defer cancel()
 	var stdout, stderr io.Writer = sess, sess.Stderr()
