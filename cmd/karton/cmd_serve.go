@@ -511,8 +511,8 @@ func remoteCommand(st *store.Store) func(ctx context.Context, actor model.Actor,
 		var rest []string
 		for i := range allowed {
 			words := strings.Fields(allowed[i].path)
-			// The longest path that matches: "customer export-data", not
-			// "export".
+			// The longest path that matches: "import preview", not
+			// "import".
 			if len(words) <= len(args) && equalWords(words, args[:len(words)]) && (cmd == nil || len(words) > len(strings.Fields(cmd.path))) {
 				cmd, rest = &allowed[i], args[len(words):]
 			}

@@ -22,7 +22,7 @@ func spoolStdin(e *env, pattern string) (*os.File, error) {
 		return nil, err
 	}
 	if _, err := io.Copy(f, e.stdin); err != nil {
-		return fail(fmt.Errorf("reading standard input: %w", err))
+		return fail(fmt.Errorf("holding standard input in a temporary file in %s: %w", os.TempDir(), err))
 	}
 	if e.ctx != nil && e.ctx.Err() != nil {
 		// The ssh client went away: what came may be cut short.
