@@ -167,6 +167,13 @@ func TestExecRunsCommandsAsTheUser(t *testing.T) {
 	c = f.open("anna", false, `consent record --evidence 'note=clicked the link'`)
 	_, out = c.ended()
 	assert.Contains(t, out, `ran ["consent" "record" "--evidence" "note=clicked the link"]`)
+
+	// The log keeps which command ran, not whom or what it named.
+	c = f.open("anna", false, "karton customer erase jana@example.de")
+	c.ended()
+	assert.Contains(t, f.logs.String(), `"command":"customer erase","arguments":1`)
+	assert.NotContains(t, f.logs.String(), "jana@example.de")
+	assert.NotContains(t, f.logs.String(), "clicked the link")
 	assert.Contains(t, f.logs.String(), `"msg":"command"`)
 }
 

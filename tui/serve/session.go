@@ -279,21 +279,39 @@ func (s *Server) cockpit(_ ssh.Handler) ssh.Handler {
 // exec runs a command sent with ssh through Options.Exec, as the session's
 // user; the store's permission checks and audit apply as in the cockpit.
 func (s *Server) exec(sess ssh.Session, se *session) {
-	s.log.Info("command", append(se.logAttrs(), "key", se.keyFP, "command", sess.RawCommand())...)
 	// Not sess.Command(): it runs what it could read of a line with an open
 	// quote.
 	args, err := splitCommand(sess.RawCommand())
 	if err != nil {
+		s.log.Info("command refused", append(se.logAttrs(), "key", se.keyFP, "reason", err.Error())...)
 		fmt.Fprintf(sess.Stderr(), "karton: cannot read the command line: %v; nothing was run\n", err)
 		_ = sess.Exit(2)
 		return
 	}
+	name, rest := commandName(args)
+	s.log.Info("command", append(se.logAttrs(), "key", se.keyFP, "command", name, "arguments", rest)...)
 	ctx, cancel := context.WithCancel(sess.Context())
 	defer cancel()
 	var stdout, stderr io.Writer = sess, sess.Stderr()
 	code := s.opts.Exec(ctx, se.actor, args, sess, stdout, stderr)
 	s.log.Info("command done", append(se.logAttrs(), "exit", code, "duration", time.Since(se.started).Round(time.Millisecond).String())...)
 	_ = sess.Exit(code)
+}
+
+// commandName is what the log keeps of a command line: its first two
+// words (a command's path, "customer export-data") and how many words
+// follow, never those words. They may name a person ("customer erase
+// anna@example.com") or hold evidence, and the log is not erased with the
+// person; the audit chain records the acts themselves.
+func commandName(args []string) (string, int) {
+	if len(args) > 0 && args[0] == "karton" {
+		args = args[1:]
+	}
+	n := min(2, len(args))
+	if n == 2 && strings.HasPrefix(args[1], "-") {
+		n = 1 // "audit --json": a flag, not a word of the path
+	}
+	return strings.Join(args[:n], " "), len(args) - n
 }
 
 // register takes a session slot, or says why there is none.
