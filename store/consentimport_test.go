@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -382,15 +383,169 @@ func TestConsentImportEqualsOneTransaction(t *testing.T) {
 	}
 }
 
-func TestConsentImportInBatchesEqualsOneBatch(t *testing.T) {
-	data := importTestLines(4, 500)
-	one, many := newImportStore(t), newImportStore(t)
-	rep1, err := one.importConsents(admin, "t.jsonl", bytes.NewReader(data), consentImportOptions{dryRun: false, chunkLines: consentChunk})
+// A file written in windows, each in customer order over several
+// transactions, leaves the store as one transaction in file order does:
+// the same customers, histories, evidence, decisions, counters and audit
+// entries; only the ledger's order across customers (event ids, the
+// chain's order) differs. (Writing one customer's lines in reverse makes
+// it fail: their decisions differ.)
+func TestConsentImportInWindowsEqualsOneBatch(t *testing.T) {
+	for _, chunk := range []int{37, 5, 1} {
+		t.Run(strconv.Itoa(chunk), func(t *testing.T) {
+			data := importTestLines(4, 500)
+			one, many := newImportStore(t), newImportStore(t)
+			rep1, err := one.importConsents(admin, "t.jsonl", bytes.NewReader(data), consentImportOptions{chunkLines: consentChunk})
+			require.NoError(t, err)
+			rep2, err := many.importConsents(admin, "t.jsonl", bytes.NewReader(data), consentImportOptions{chunkLines: chunk})
+			require.NoError(t, err)
+			assert.Equal(t, rep1, rep2)
+			assertSameConsentData(t, one, many)
+		})
+	}
+}
+
+// orderByCustomer puts a window's lines in the order of their customers,
+// each customer's lines in file order, and last the lines of customers not
+// on record, in file order; customerRuns never splits a customer's run.
+func TestConsentImportWindowOrderKeepsEachCustomersOrder(t *testing.T) {
+	batch := []parsedConsent{
+		{line: 1, cid: 8}, {line: 2, norm: "neu@example.de"}, {line: 3, cid: 3},
+		{line: 4, norm: "c8@example.de"}, {line: 5, cid: 99}, {line: 6, cid: 8},
+		{line: 7, norm: "neu@example.de"}, {line: 8, cid: 3},
+	}
+	s := newImportStore(t)
+	require.NoError(t, s.orderByCustomer(admin, batch))
+	var lines []int
+	for _, p := range batch {
+		lines = append(lines, p.line)
+	}
+	// Customer 3, then 8 (by id and by its address, in file order), then
+	// the tail in file order: a new address and an id not handed out yet.
+	assert.Equal(t, []int{3, 8, 1, 4, 6, 2, 5, 7}, lines)
+	assert.Equal(t, model.CustomerID(8), batch[3].expect, "the address's customer is remembered")
+	runs := customerRuns(batch, 2)
+	var sizes []int
+	for _, r := range runs {
+		sizes = append(sizes, len(r))
+	}
+	assert.Equal(t, []int{2, 3, 2, 1}, sizes, "customer 8's run is not split; the tail is")
+}
+
+// An address that moves to another customer between ordering and writing
+// (here: its customer is erased meanwhile) is not written out of order:
+// the line is rejected, and says why.
+func TestConsentImportRejectsAnAddressThatMovedWhileWriting(t *testing.T) {
+	s := newImportStore(t)
+	line := func(who string) string {
+		return `{` + who + `,"channel":"email","purpose":"service","kind":"opt_in","at":"2025-01-01T10:00:00Z"}` + "\n"
+	}
+	data := line(`"customer":1`) + line(`"customer_email":"c5@example.de"`) + line(`"customer":2`)
+	erased := false
+	consentGroupHook = func(g int) error {
+		if g == 1 && !erased {
+			erased = true
+			_, err := s.EraseCustomer(admin, 5)
+			require.NoError(t, err)
+		}
+		return nil
+	}
+	t.Cleanup(func() { consentGroupHook = nil })
+	rep, err := s.importConsents(admin, "t.jsonl", strings.NewReader(data), consentImportOptions{chunkLines: 1})
 	require.NoError(t, err)
-	rep2, err := many.importConsents(admin, "t.jsonl", bytes.NewReader(data), consentImportOptions{dryRun: false, chunkLines: 37})
-	require.NoError(t, err)
-	assert.Equal(t, rep1, rep2)
-	assert.Equal(t, dumpBuckets(t, one), dumpBuckets(t, many))
+	assert.Equal(t, 2, rep.Written)
+	require.Len(t, rep.Rejections, 1)
+	assert.Equal(t, 2, rep.Rejections[0].Line)
+	assert.Contains(t, rep.Rejections[0].Reason, "moved to another customer")
+}
+
+// A file of known size is cut into windows of about equal size, so that
+// no small last window spreads its transactions over every customer.
+func TestConsentImportWindowsOfEqualSize(t *testing.T) {
+	assert.Equal(t, 0, windowBytesFor(-1), "a pipe: no limit by size")
+	assert.Equal(t, 1000, windowBytesFor(1000))
+	assert.Equal(t, consentWindowBytes, windowBytesFor(consentWindowBytes))
+	assert.Equal(t, consentWindowBytes/2+1, windowBytesFor(consentWindowBytes+2), "two halves, not a full window and two bytes")
+	assert.Equal(t, 100<<20, windowBytesFor(300<<20))
+	assert.Equal(t, consentChunk*consentWindowChunks, consentWindowFor(consentChunk))
+	assert.Equal(t, consentWindowMax, consentWindowFor(consentChunkSmall))
+	assert.Equal(t, 24, consentWindowFor(2))
+}
+
+// assertSameConsentData compares two stores that imported the same lines
+// in different orders across customers.
+func assertSameConsentData(t *testing.T, a, b *Store) {
+	t.Helper()
+	da, db := dumpBuckets(t, a), dumpBuckets(t, b)
+	ordered := map[string]bool{"consent": true, "consent_ids": true, "consent_state": true, "evidence": true, "audit": true, "meta": true}
+	for name, recs := range da {
+		if !ordered[name] {
+			assert.Equal(t, recs, db[name], "bucket %s", name)
+		}
+	}
+	type event struct {
+		E        model.ConsentEvent
+		Evidence model.Evidence
+	}
+	type customer struct {
+		History []event
+		State   []ScopeState // EventID: the position in History, +1
+	}
+	read := func(s *Store) map[model.CustomerID]customer {
+		out := map[model.CustomerID]customer{}
+		require.NoError(t, s.View(admin, func(r *Reader) error {
+			for cid := model.CustomerID(1); cid <= model.CustomerID(r.tx.Bucket(bCustomers).Sequence()); cid++ {
+				evs, err := r.ConsentHistory(cid)
+				if err != nil {
+					return err
+				}
+				var c customer
+				pos := map[model.EventID]model.EventID{}
+				for i, e := range evs {
+					ev, err := r.Evidence(e.ID)
+					if err != nil {
+						return err
+					}
+					pos[e.ID] = model.EventID(i + 1)
+					e.ID = 0
+					c.History = append(c.History, event{e, ev})
+				}
+				cs, err := r.ConsentState(cid)
+				if err != nil {
+					return err
+				}
+				if cs != nil {
+					for _, sc := range cs.Scopes {
+						sc.EventID = pos[sc.EventID]
+						c.State = append(c.State, sc)
+					}
+				}
+				out[cid] = c
+			}
+			return nil
+		}))
+		return out
+	}
+	ca, cb := read(a), read(b)
+	require.NotEmpty(t, ca)
+	for cid, c := range ca {
+		assert.Equal(t, c, cb[cid], "customer %d", cid)
+	}
+	entries := func(s *Store) []string {
+		v, err := s.VerifyAudit()
+		require.NoError(t, err)
+		require.True(t, v.OK, "the chain verifies")
+		var out []string
+		require.NoError(t, s.View(admin, func(r *Reader) error {
+			es, err := r.AuditEntries(0, 1<<20)
+			for _, e := range es {
+				out = append(out, e.Actor+" "+e.Action+" "+e.Subject)
+			}
+			return err
+		}))
+		slices.Sort(out)
+		return out
+	}
+	assert.Equal(t, entries(a), entries(b), "the same audit entries")
 }
 
 func TestConsentImportTransactionSizeFollowsTheStore(t *testing.T) {
@@ -549,24 +704,76 @@ func (f failingReader) Read(p []byte) (int, error) {
 }
 
 // An import that fails midway says through which line the store holds it:
-// the batches before the failure are committed, nothing after.
+// the windows before the failure are committed, nothing after. A window
+// is read whole before any of it is written, so a read error leaves
+// nothing of it behind.
 func TestConsentImportFailingMidwaySaysWhereItStopped(t *testing.T) {
 	s := newImportStore(t)
+	window := consentWindowFor(2)
 	ok := `{"customer":1,"channel":"email","purpose":"service","kind":"opt_in","at":"2025-01-01T10:00:00Z"}` + "\n"
-	rep, err := s.importConsents(admin, "t.jsonl", failingReader{strings.NewReader(strings.Repeat(ok, 5))}, consentImportOptions{dryRun: false, chunkLines: 2})
+	rep, err := s.importConsents(admin, "t.jsonl", failingReader{strings.NewReader(strings.Repeat(ok, window+5))}, consentImportOptions{dryRun: false, chunkLines: 2})
 	var pe *PartialImportError
 	require.ErrorAs(t, err, &pe)
 	assert.Contains(t, err.Error(), "disk read error")
-	assert.Contains(t, err.Error(), "lines 1–4 were imported before it (4 events written) and stay: import the file from line 5 on")
-	assert.Equal(t, 4, pe.Through, "two batches of two lines")
-	assert.Equal(t, 4, rep.Written)
+	assert.Contains(t, err.Error(), fmt.Sprintf("lines 1–%d were imported before it (%d events written) and stay: import the file from line %d on", window, window, window+1))
+	assert.Equal(t, window, pe.Through, "one window")
+	assert.Equal(t, window, rep.Written)
 	var n int
 	require.NoError(t, s.View(admin, func(r *Reader) error {
 		evs, err := r.ConsentHistory(1)
 		n = len(evs)
 		return err
 	}))
-	assert.Equal(t, 4, n, "the fifth line was read but not written")
+	assert.Equal(t, window, n, "the lines after the window were read but not written")
+}
+
+// A transaction that fails inside a window written in customer order says
+// which of the window's lines are in the store: those of the customers
+// written so far, named by their id.
+func TestConsentImportFailingInsideAWindowSaysWhatItWrote(t *testing.T) {
+	line := func(who string) string {
+		return `{` + who + `,"channel":"email","purpose":"service","kind":"opt_in","at":"2025-01-01T10:00:00Z"}` + "\n"
+	}
+	// Customers 4, 2, 9 and a new address, twice over: ordered 2 2 | 4 4 |
+	// 9 9 | new new, two lines a transaction.
+	data := strings.Repeat(line(`"customer":4`)+line(`"customer":2`)+line(`"customer_email":"c9@example.de"`)+line(`"customer_email":"neu@example.de"`), 2)
+	for _, c := range []struct {
+		failAt int
+		want   string
+	}{
+		{2, "of lines 1–8 (a window written in customer order), 4 events were written too: those of customers up to id 4 that were on record when the import began"},
+		{3, "of lines 1–8 (a window written in customer order), 6 events were written too: those of customers up to id 9"},
+	} {
+		s := newImportStore(t)
+		consentGroupHook = func(g int) error {
+			if g == c.failAt {
+				return errors.New("no space left on device")
+			}
+			return nil
+		}
+		rep, err := s.importConsents(admin, "t.jsonl", strings.NewReader(data), consentImportOptions{chunkLines: 2})
+		consentGroupHook = nil
+		var pe *PartialImportError
+		require.ErrorAs(t, err, &pe)
+		assert.Contains(t, err.Error(), "no space left on device")
+		assert.Contains(t, err.Error(), c.want)
+		assert.Equal(t, 0, pe.Through)
+		assert.Equal(t, c.failAt*2, rep.Written)
+		require.NoError(t, s.View(admin, func(r *Reader) error {
+			for _, cid := range []model.CustomerID{2, 4, 9} {
+				evs, err := r.ConsentHistory(cid)
+				if err != nil {
+					return err
+				}
+				want := 0
+				if (cid == 2 && c.failAt >= 1) || (cid == 4 && c.failAt >= 2) || (cid == 9 && c.failAt >= 3) {
+					want = 2
+				}
+				assert.Len(t, evs, want, "customer %d", cid)
+			}
+			return nil
+		}))
+	}
 }
 
 // A file imported before is refused, named with its first import, unless
