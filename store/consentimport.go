@@ -163,11 +163,18 @@ type parsedConsent struct {
 	known model.CustomerID
 	cc    *cachedCustomer
 	// Set by orderByCustomer: the customer the line is ordered by
-	// (tailKey if none), and for a line naming its customer by email the
-	// customer the address belonged to then; it must still belong to it
-	// when the line is written.
-	key    model.CustomerID
-	expect model.CustomerID
+	// (tailKey if none; 0 in a batch that was not ordered).
+	key model.CustomerID
+}
+
+// orderedByAddress is the customer a line naming its customer by email
+// was ordered by, the one the address belonged to then (0 if none): the
+// address must still belong to it when the line is written.
+func (p *parsedConsent) orderedByAddress() model.CustomerID {
+	if p.cid != 0 || p.key == tailKey {
+		return 0
+	}
+	return p.key
 }
 
 // ImportConsents reads consent events as JSON Lines and appends the valid
@@ -442,7 +449,7 @@ func (s *Store) orderByCustomer(by model.Actor, batch []parsedConsent) error {
 		emails := r.tx.Bucket(bCustEmail)
 		for i := range batch {
 			p := &batch[i]
-			p.key, p.expect = tailKey, 0
+			p.key = tailKey
 			switch {
 			case p.cid != 0:
 				if p.cid <= last {
@@ -450,8 +457,7 @@ func (s *Store) orderByCustomer(by model.Actor, batch []parsedConsent) error {
 				}
 			case p.norm != "":
 				if v := emails.Get([]byte(p.norm)); v != nil {
-					p.expect = model.CustomerID(readU64(v))
-					p.key = p.expect
+					p.key = model.CustomerID(readU64(v))
 				}
 			}
 		}
@@ -543,14 +549,14 @@ func (s *Store) writeConsentBatch(by model.Actor, batch []parsedConsent, rep *Im
 		for i := range batch {
 			p := &batch[i]
 			pf.wait(i)
-			if p.expect != 0 {
+			if owner := p.orderedByAddress(); owner != 0 {
 				now := p.known
 				if now == 0 {
 					if v := emails.Get([]byte(p.norm)); v != nil {
 						now = model.CustomerID(readU64(v))
 					}
 				}
-				if now != p.expect {
+				if now != owner {
 					rejected = append(rejected, Rejection{p.line, "customer_email: the address was moved to another customer (an erasure or a merge) while the file was imported; import this line again"})
 					continue
 				}

@@ -422,7 +422,9 @@ func TestConsentImportWindowOrderKeepsEachCustomersOrder(t *testing.T) {
 	// Customer 3, then 8 (by id and by its address, in file order), then
 	// the tail in file order: a new address and an id not handed out yet.
 	assert.Equal(t, []int{3, 8, 1, 4, 6, 2, 5, 7}, lines)
-	assert.Equal(t, model.CustomerID(8), batch[3].expect, "the address's customer is remembered")
+	assert.Equal(t, model.CustomerID(8), batch[3].orderedByAddress(), "the address's customer is remembered")
+	assert.Zero(t, batch[2].orderedByAddress(), "named by id")
+	assert.Zero(t, batch[5].orderedByAddress(), "a new address")
 	runs := customerRuns(batch, 2)
 	var sizes []int
 	for _, r := range runs {
